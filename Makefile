@@ -1,0 +1,41 @@
+# salesbot: `make dev` runs the service with embedded defaults; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages: a Thai font for QR captions and slips, Chromium for the browser tests.
+DEBS   := fonts-thai-tlwg chromium
+
+export PYTHAINLP_OFFLINE ?= 1
+
+.PHONY: dev test install system-deps bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+system-deps:
+	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+dev: install system-deps
+	$(BIN)/salesbot db upgrade
+	$(BIN)/salesbot catalog load --if-empty
+	$(BIN)/salesbot dev
+
+test: install system-deps
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) var/*.db

@@ -1,0 +1,1 @@
+"""salesbot application core: settings, database, shop, turn pipeline, replies, LINE sending."""

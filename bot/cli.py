@@ -1,0 +1,44 @@
+"""The `salesbot` command. Sub-commands live beside the code they drive and load only when called,
+so `salesbot promptpay` does not pay for loading the sentence encoder."""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command or group
+COMMANDS = {
+    "db": "bot.commands.db:db",
+    "catalog": "bot.shop.cli:catalog",
+    "search": "bot.shop.cli:search",
+    "orders": "bot.shop.cli:orders",
+    "serve": "webhooks.cli:serve",
+    "dev": "webhooks.cli:dev",
+    "worker": "webhooks.cli:worker",
+    "promptpay": "payments.cli:promptpay",
+    "slip": "payments.cli:slip",
+    "mcp": "agent.cli:mcp",
+    "simulator": "simulator.cli:simulator",
+    "inference": "inference.cli:inference",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup)
+def main() -> None:
+    """salesbot: LINE shopping assistant for Thai board-game shops."""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""One settings object for the whole service, read from the environment (and `.env` in development).
+
+A wrong value stops start-up with one clear line naming the variable: see `load_settings`.
+"""
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'salesbot.db'}"
+
+SlipProviderName = Literal["simulator", "openslipverify", "slipok", "easyslip", "none"]
+
+
+class ConfigError(Exception):
+    """A setting has a wrong value. `str()` is one line that names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      case_sensitive=False)
+
+    app_env: Literal["development", "production", "test"] = "development"
+
+    database_url: str = DEFAULT_SQLITE_URL
+    redis_url: str | None = None
+
+    line_channel_secret: SecretStr = SecretStr("")
+    line_channel_access_token: SecretStr = SecretStr("")
+    line_api_base_url: str | None = None  # simulator only; production leaves it unset
+    line_timeout_seconds: float = 10.0
+
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    shop_name: str = "ร้านบอร์ดเกมตัวอย่าง"
+    promptpay_id: str = "0812345678"
+    # The shop's own receiving account, checked on every slip (any provider).
+    shop_account_name: str = ""          # e.g. "บจก. บอร์ดเกม" or "SOMCHAI J" as the bank prints it
+    shop_account_bank: str = ""          # bank code, e.g. "004" (KBank)
+    shop_account_last_digits: str = ""   # digits the bank leaves unmasked, e.g. "1234"
+
+    slip_provider: SlipProviderName = "simulator"
+    slip_provider_api_key: SecretStr = SecretStr("")
+    slip_provider_base_url: str | None = None
+    slipok_branch_id: str = ""
+    slip_max_age_minutes: int = Field(default=24 * 60, ge=1)
+
+    order_expiry_minutes: int = Field(default=60, ge=1)
+    delivery_fee_satang: int = Field(default=5000, ge=0)
+
+    llm_base_url: str | None = None
+    llm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    llm_tool_mode: Literal["prompt", "native"] = "prompt"
+    llm_api_key: SecretStr = SecretStr("")
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    llm_turn_deadline_seconds: float = Field(default=40.0, gt=0)
+
+    admin_password: SecretStr = SecretStr("")
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def simulator_enabled(self) -> bool:
+        """Simulator routes exist only outside production."""
+        return not self.production
+
+    @field_validator("promptpay_id")
+    @classmethod
+    def _promptpay_target(cls, value: str) -> str:
+        from payments.promptpay import parse_target  # lowest package that knows the format
+
+        parse_target(value)  # raises ValueError with a readable reason
+        return value
+
+    @field_validator("public_base_url", "line_api_base_url", "llm_base_url", "slip_provider_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value.startswith("postgres://"):  # Heroku-style URLs
+            value = "postgresql://" + value[len("postgres://"):]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://"):]
+        if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> "Settings":
+        if self.production:
+            if not (self.public_base_url or "").startswith("https://"):
+                raise ValueError("PUBLIC_BASE_URL must be https:// in production (LINE only loads HTTPS images)")
+            if not self.line_channel_secret.get_secret_value():
+                raise ValueError("LINE_CHANNEL_SECRET is required in production")
+            if not self.line_channel_access_token.get_secret_value():
+                raise ValueError("LINE_CHANNEL_ACCESS_TOKEN is required in production")
+            if self.slip_provider == "simulator":
+                raise ValueError("SLIP_PROVIDER=simulator is for development only")
+        return self
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    names = [str(part).upper() for part in first.get("loc", ()) if part != "__root__"]
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    if names:
+        return f"{names[0]}: {message}"
+    return message
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings, turning a validation error into `ConfigError` with one readable line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_one_line(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def exit_on_config_error(error: ConfigError) -> None:
+    print(f"salesbot: configuration error: {error}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+__all__ = ["Settings", "ConfigError", "load_settings", "get_settings", "exit_on_config_error"]

@@ -1,0 +1,1 @@
+"""Talking to vLLM (OpenAI-compatible), image preparation, the `vllm serve` recipe."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: Flask app factory, /callback, inbox and workers, /media, health."""
