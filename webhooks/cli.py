@@ -1,4 +1,4 @@
-"""`salesbot serve` (gunicorn) and `salesbot dev` (service + simulator with embedded defaults)."""
+"""`salesbot serve` (gunicorn) and `salesbot worker` (RQ)."""
 from __future__ import annotations
 
 import click
@@ -14,16 +14,6 @@ def serve(bind: str, workers: int, threads: int) -> None:
 
     os.execvp("gunicorn", ["gunicorn", "--bind", bind, "--workers", str(workers), "--threads", str(threads),
                            "--worker-class", "gthread", "--access-logfile", "-", "webhooks.wsgi:app"])
-
-
-@click.command()
-@click.option("--bind", default="127.0.0.1:8000", show_default=True)
-def dev(bind: str) -> None:
-    """Run the service with embedded defaults for development."""
-    from webhooks.wsgi import app
-
-    host, port = bind.rsplit(":", 1)
-    app.run(host=host, port=int(port), threaded=True)
 
 
 @click.command()
