@@ -28,3 +28,16 @@ def format_baht(satang: int) -> str:
     baht, rest = divmod(abs(int(satang)), 100)
     text = f"{baht:,}" if rest == 0 else f"{baht:,}.{rest:02d}"
     return f"{sign}{text} บาท"
+
+
+def baht_words(satang: int) -> str:
+    """The amount in Thai words as on a cheque or receipt: หนึ่งพันสองร้อยหกสิบบาทถ้วน."""
+    from pythainlp.util import bahttext, num_to_thaiword
+
+    if satang < 0:
+        raise ValueError("amount must not be negative")
+    baht, rest = divmod(int(satang), 100)
+    if not rest:
+        return bahttext(baht) if baht else "ศูนย์บาทถ้วน"
+    words = bahttext(baht).removesuffix("ถ้วน") if baht else ""
+    return words + num_to_thaiword(rest) + "สตางค์"

@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     line_api_base_url: str | None = None  # simulator only; production leaves it unset
     line_timeout_seconds: float = 10.0
 
+    # Webhook inbox and workers (webhooks/): see docs/webhooks.md
+    inbox_max_attempts: int = Field(default=5, ge=1)  # then the event is marked failed for staff
+    inbox_lease_seconds: float = Field(default=120.0, gt=0)  # must outlast one turn (LLM deadline + sending)
+    worker_threads: int = Field(default=8, ge=1)  # embedded mode, per web process; turns mostly wait on the LLM
+    worker_in_web: bool = True  # embedded mode: False when a separate `salesbot worker` (no Redis) does the work
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    rq_queue_name: str = "salesbot"
+    customer_image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
     public_base_url: str = "http://127.0.0.1:8000"
 
     shop_name: str = "ร้านบอร์ดเกมตัวอย่าง"
@@ -50,6 +59,8 @@ class Settings(BaseSettings):
     slip_provider_base_url: str | None = None
     slipok_branch_id: str = ""
     slip_max_age_minutes: int = Field(default=24 * 60, ge=1)
+    slip_clock_skew_minutes: int = Field(default=5, ge=0)   # slip time may precede the order by this much
+    slip_provider_timeout_seconds: float = Field(default=10.0, gt=0)
 
     order_expiry_minutes: int = Field(default=60, ge=1)
     delivery_fee_satang: int = Field(default=5000, ge=0)
@@ -60,6 +71,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = SecretStr("")
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
     llm_turn_deadline_seconds: float = Field(default=40.0, gt=0)
+    llm_max_visual_tokens: int = Field(default=1280, ge=4, le=16384)   # per customer photo, after resizing
+    llm_history_tokens: int = Field(default=1500, ge=0)                # recent turns sent with each request
 
     admin_password: SecretStr = SecretStr("")
 
@@ -100,6 +113,14 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
 
+    @field_validator("shop_account_bank", "shop_account_last_digits")
+    @classmethod
+    def _digits_only(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (value.isdigit() and value.isascii()):
+            raise ValueError("must be digits only (bank code like 004, or the unmasked account digits)")
+        return value
+
     @model_validator(mode="after")
     def _production_rules(self) -> "Settings":
         if self.production:
@@ -111,6 +132,15 @@ class Settings(BaseSettings):
                 raise ValueError("LINE_CHANNEL_ACCESS_TOKEN is required in production")
             if self.slip_provider == "simulator":
                 raise ValueError("SLIP_PROVIDER=simulator is for development only")
+        return self
+
+    @model_validator(mode="after")
+    def _slip_provider_rules(self) -> "Settings":
+        if self.slip_provider in ("openslipverify", "slipok", "easyslip") \
+                and not self.slip_provider_api_key.get_secret_value():
+            raise ValueError(f"SLIP_PROVIDER_API_KEY is required for SLIP_PROVIDER={self.slip_provider}")
+        if self.slip_provider == "slipok" and not self.slipok_branch_id:
+            raise ValueError("SLIPOK_BRANCH_ID is required for SLIP_PROVIDER=slipok")
         return self
 
 

@@ -73,6 +73,7 @@ def sqlite_db(tmp_path):
 def postgres_db(postgres_url):
     database = Database(postgres_url)
     yield _fresh(database)
+    Base.metadata.drop_all(database.engine)  # the session's database is shared: leave it empty
     database.engine.dispose()
 
 

@@ -35,6 +35,7 @@ class Cart(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), unique=True)
+    fulfilment: Mapped[str] = mapped_column(String(10), default="")  # "", pickup or delivery (checkout choice)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="cart")
@@ -65,6 +66,21 @@ class ChatMessage(Base):
     role: Mapped[str] = mapped_column(String(16))  # user | assistant
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class StaffRequest(Base):
+    """A customer asked for a person (handoff_to_staff). Staff see open ones in `salesbot orders`."""
+
+    __tablename__ = "staff_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    order_number: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # the customer's words or the agent's summary
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    customer: Mapped[Customer] = relationship()
 
 
 from bot.models.catalog import Product  # noqa: E402  (relationship target)

@@ -33,7 +33,10 @@ class InboxEvent(Base):
     status: Mapped[str] = mapped_column(String(16), default=InboxStatus.QUEUED.value, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a worker holds it until then
+    lease_owner: Mapped[str] = mapped_column(String(64), default="")  # which worker holds the lease
+    available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # retry not before (backoff)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    content_error: Mapped[str] = mapped_column(Text, default="")  # customer image could not be fetched
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -49,6 +52,7 @@ class OutboundMessage(Base):
     sequence: Mapped[int] = mapped_column(default=0)
     retry_key: Mapped[str] = mapped_column(String(36))
     messages: Mapped[str] = mapped_column(Text)  # JSON list of LINE message objects
-    method: Mapped[str] = mapped_column(String(8), default="")  # reply | push, once sent
+    # reply | push: written BEFORE the call, so a retry knows a reply may already have gone out
+    method: Mapped[str] = mapped_column(String(8), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 10:09:02.394313
+Create Date: 2026-11-26 10:18:57.382372
 """
 from alembic import op
 import sqlalchemy as sa
@@ -68,7 +68,10 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('lease_until', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_owner', sa.String(length=64), nullable=False),
+    sa.Column('available_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('content_error', sa.Text(), nullable=False),
     sa.Column('received_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
@@ -97,6 +100,7 @@ def upgrade() -> None:
     op.create_table('carts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('fulfilment', sa.String(length=10), nullable=False),
     sa.Column('updated_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -182,6 +186,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_products_game_id'), ['game_id'], unique=False)
+
+    op.create_table('staff_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('order_number', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('staff_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_requests_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_staff_requests_resolved_at'), ['resolved_at'], unique=False)
 
     op.create_table('cart_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -296,6 +314,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cart_items_cart_id'))
 
     op.drop_table('cart_items')
+    with op.batch_alter_table('staff_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_requests_resolved_at'))
+        batch_op.drop_index(batch_op.f('ix_staff_requests_customer_id'))
+
+    op.drop_table('staff_requests')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_products_game_id'))
 
