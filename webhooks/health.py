@@ -1,10 +1,19 @@
-"""/healthz (process up) and /readyz (database, queue, LLM)."""
+"""/healthz (process up) and /readyz (database, queue, LLM; plus inbox counts for staff).
+
+/readyz answers 503 when the service cannot take or process events (database or queue down) and
+200 "degraded" when only the LLM is down: events are still stored and answered (the turn falls back).
+"""
 from __future__ import annotations
 
+import httpx
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from webhooks import inbox
+
 bp = Blueprint("health", __name__)
+
+LLM_TIMEOUT_SECONDS = 2.0
 
 
 @bp.get("/healthz")
@@ -12,13 +21,46 @@ def healthz():
     return jsonify(status="ok")
 
 
+def llm_models_url(base_url: str) -> str:
+    """LLM_BASE_URL may be given with or without the OpenAI `/v1` suffix."""
+    return f"{base_url}/models" if base_url.endswith("/v1") else f"{base_url}/v1/models"
+
+
+def _check_llm(settings) -> str:
+    headers = {}
+    if settings.llm_api_key.get_secret_value():
+        headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
+    try:
+        response = httpx.get(llm_models_url(settings.llm_base_url), headers=headers, timeout=LLM_TIMEOUT_SECONDS)
+    except httpx.HTTPError as error:
+        return f"down ({type(error).__name__})"
+    return "ok" if response.status_code == 200 else f"down (HTTP {response.status_code})"
+
+
 @bp.get("/readyz")
 def readyz():
+    settings = current_app.extensions["salesbot.settings"]
     db = current_app.extensions["salesbot.db"]
+    queue = current_app.extensions["salesbot.queue"]
+    checks: dict[str, str] = {}
+    body: dict = {}
     try:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception:
-        current_app.logger.exception("readyz: database unreachable")
-        return jsonify(status="unavailable", checks={"database": "down"}), 503
-    return jsonify(status="ok", checks={"database": "ok"})
+        checks["database"] = "ok"
+        body["inbox"] = inbox.status_counts(db, (inbox.QUEUED, inbox.PROCESSING, inbox.FAILED))
+    except Exception as error:
+        current_app.logger.error("readyz: database unreachable (%s)", type(error).__name__)
+        checks["database"] = "down"
+    queue_ok, queue_detail = queue.health()
+    checks["queue"] = queue_detail if queue_ok else f"down: {queue_detail}"
+    if settings.llm_base_url:
+        checks["llm"] = _check_llm(settings)
+
+    if checks["database"] != "ok" or not queue_ok:
+        status, code = "unavailable", 503
+    elif checks.get("llm", "ok") != "ok":
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return jsonify(status=status, checks=checks, **body), code
