@@ -1,0 +1,63 @@
+"""`salesbot mcp`: serve the shop tools to any MCP client (Claude Desktop, MCP Inspector, scripts).
+
+The session acts for one customer, chosen by `--line-user-id` (the LINE user id, "U" + 32 hex
+characters; created if new). Without it only the catalogue tools work; cart and order tools answer
+`no_customer`. The customer is never a tool argument.
+"""
+from __future__ import annotations
+
+import ipaddress
+import sys
+
+import click
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True,
+              help="stdio for Claude Desktop and other local clients; http for Streamable HTTP at /mcp")
+@click.option("--host", default="127.0.0.1", show_default=True, help="http only")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="http only")
+@click.option("--line-user-id", envvar="SALESBOT_MCP_LINE_USER_ID", default=None, metavar="U…",
+              help="LINE user id of the customer this session acts for (env SALESBOT_MCP_LINE_USER_ID)")
+@click.option("--allow-remote", is_flag=True,
+              help="let --host be a non-loopback address (the endpoint has no authentication)")
+def mcp(transport: str, host: str, port: int, line_user_id: str | None, allow_remote: bool) -> None:
+    """Serve the shop tools over MCP (stdio or Streamable HTTP)."""
+    from bot.db import get_database
+    from bot.settings import ConfigError, exit_on_config_error, get_settings
+
+    from agent.mcp_server import build_server
+    from agent.tools import ToolContext
+    from bot.shop.customers import get_or_create_customer
+
+    if transport == "http" and not _is_loopback(host) and not allow_remote:
+        raise click.UsageError(f"--host {host} is not a loopback address: anyone who reaches it acts as the "
+                               "bound customer. Pass --allow-remote if that is really wanted.")
+    try:
+        settings = get_settings()
+    except ConfigError as error:
+        exit_on_config_error(error)
+    db = get_database(settings.database_url)
+    customer_id = None
+    if line_user_id:
+        with db.session() as session:
+            customer_id = get_or_create_customer(session, line_user_id).id
+    server = build_server(ToolContext(db=db, settings=settings, customer_id=customer_id))
+    who = f"customer {line_user_id}" if line_user_id else "no customer (catalogue tools only)"
+    if transport == "stdio":
+        print(f"salesbot mcp: stdio, acting for {who}", file=sys.stderr)  # stdout carries the protocol
+        server.run("stdio")
+    else:
+        print(f"salesbot mcp: http://{host}:{port}/mcp, acting for {who}", file=sys.stderr)
+        server.run("streamable-http", host=host, port=port)
