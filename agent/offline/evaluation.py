@@ -1,0 +1,112 @@
+"""Scoring the offline NLU against a labelled utterance file (used by bench/intents.py and the tests).
+
+File format (TSV, header row): text, intent, entities (compact JSON of the entities a reader would
+expect; keys left out are not scored), expecting (optional dialogue hint). A literal "\\n" in the
+text stands for a line break (a pasted shipping block).
+
+Held-out split: an utterance is in the development part when crc32(text) % 10 < 4 (~40 %); rules were
+only tuned on failures in that part, so accuracy on the rest is the honest figure.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from rapidfuzz import fuzz
+
+from agent.offline.nlu import Entities, Understanding
+
+ENTITY_FIELDS = tuple(Entities.__dataclass_fields__)
+TEXT_FIELDS = ("product_query", "name", "address")
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    intent: str
+    entities: dict
+    expecting: str | None
+
+    @property
+    def is_dev(self) -> bool:
+        return zlib.crc32(self.text.encode("utf-8")) % 10 < 4
+
+
+def load_labelled(path: str | Path) -> list[Labelled]:
+    rows: list[Labelled] = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for line_no, row in enumerate(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
+            try:
+                entities = json.loads(row["entities"] or "{}")
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}:{line_no}: entities are not JSON: {error}") from None
+            unknown = set(entities) - set(ENTITY_FIELDS)
+            if unknown:
+                raise ValueError(f"{path}:{line_no}: unknown entity keys {sorted(unknown)}")
+            rows.append(Labelled(text=(row["text"] or "").replace("\\n", "\n"), intent=row["intent"],
+                                 entities=entities, expecting=(row.get("expecting") or None)))
+    return rows
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"\s+", "", value).lower()
+
+
+def entity_matches(name: str, expected, got) -> bool:
+    """Numbers and flags must be equal; free text (product, name, address) fuzzily equal (≥ 85)."""
+    if name in TEXT_FIELDS:
+        if expected is None or got is None:
+            return expected == got
+        return fuzz.ratio(_norm(str(expected)), _norm(str(got))) >= 85
+    return expected == got
+
+
+@dataclass
+class Report:
+    total: int = 0
+    correct: int = 0
+    confusion: Counter = field(default_factory=Counter)         # (expected, got) for misses
+    per_intent: Counter = field(default_factory=Counter)        # expected -> count
+    per_intent_ok: Counter = field(default_factory=Counter)
+    entity_total: Counter = field(default_factory=Counter)
+    entity_ok: Counter = field(default_factory=Counter)
+    spurious: Counter = field(default_factory=Counter)          # numeric entity found where none was labelled
+    misses: list[tuple[Labelled, Understanding]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+SPURIOUS_CHECKED = ("quantity", "players", "max_minutes", "age", "budget_max_satang", "phone", "order_number")
+
+
+def evaluate(rows: list[Labelled], understand: Callable[..., Understanding]) -> Report:
+    report = Report()
+    for row in rows:
+        got = understand(row.text, expecting=row.expecting)
+        report.total += 1
+        report.per_intent[row.intent] += 1
+        if got.intent.value == row.intent:
+            report.correct += 1
+            report.per_intent_ok[row.intent] += 1
+        else:
+            report.confusion[(row.intent, got.intent.value)] += 1
+            report.misses.append((row, got))
+        for name, expected in row.entities.items():
+            report.entity_total[name] += 1
+            if entity_matches(name, expected, getattr(got.entities, name)):
+                report.entity_ok[name] += 1
+            elif (row, got) not in report.misses:
+                report.misses.append((row, got))
+        for name in SPURIOUS_CHECKED:
+            if name not in row.entities and getattr(got.entities, name) is not None:
+                report.spurious[name] += 1
+    return report
+

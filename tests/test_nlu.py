@@ -1,0 +1,265 @@
+"""Offline Thai NLU: accuracy floors on the labelled utterances, and unit tests for the readers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.offline import Entities, Intent, Understanding, understand
+from agent.offline import nlu
+from agent.offline.evaluation import entity_matches, evaluate, load_labelled
+from agent.offline.numbers import find_phone, normalise_phone, parse_thai_number, words_to_number
+
+DATA = Path(__file__).parent / "data"
+
+# Quality floors (not timings), a little under today's figures: 100 % on the main file and on the
+# fresh and blind sets after tuning, 95 % on the final set, which was never tuned on. The first, untuned
+# runs of each later set were lower (92.5 %, 78 %, 80 %): see docs/bench/intents.md.
+FLOORS = {  # (file, part): (intent accuracy, entity accuracy)
+    ("utterances.tsv", "all"): (0.97, 0.95),
+    ("utterances.tsv", "held-out"): (0.95, 0.95),
+    ("utterances_fresh.tsv", "all"): (0.95, 0.95),
+    ("utterances_blind.tsv", "all"): (0.94, 0.93),
+    ("utterances_final.tsv", "all"): (0.90, 0.93),
+}
+
+
+@pytest.mark.parametrize(("filename", "part"), list(FLOORS))
+def test_labelled_accuracy_floor(filename, part):
+    rows = load_labelled(DATA / filename)
+    if part == "held-out":
+        rows = [row for row in rows if not row.is_dev]
+    intent_floor, entity_floor = FLOORS[(filename, part)]
+    report = evaluate(rows, understand)
+    misses = [(row.text, row.intent, got.intent.value) for row, got in report.misses[:10]]
+    assert report.accuracy >= intent_floor, misses
+    entity_accuracy = sum(report.entity_ok.values()) / sum(report.entity_total.values())
+    assert entity_accuracy >= entity_floor, misses
+
+
+def test_labelled_file_is_big_and_covers_every_intent():
+    rows = load_labelled(DATA / "utterances.tsv")
+    assert len(rows) >= 250
+    assert {row.intent for row in rows} == {intent.value for intent in Intent}
+    assert len({row.text for row in rows}) == len(rows), "duplicate utterances"
+
+
+def test_entity_matching_rules():
+    assert entity_matches("quantity", 2, 2) and not entity_matches("quantity", 2, 3)
+    assert entity_matches("product_query", "Splendor", "splendor")
+    assert not entity_matches("product_query", "catan", "catan ออกจาก ตะกร้า ทั้งหมด")
+
+
+# ---------------------------------------------------------------- numbers
+
+@pytest.mark.parametrize(("words", "value"), [
+    ("หนึ่ง", 1), ("สิบ", 10), ("สิบเอ็ด", 11), ("ยี่สิบ", 20), ("ยี่สิบเอ็ด", 21), ("สามสิบห้า", 35),
+    ("ร้อย", 100), ("หนึ่งพันห้าร้อย", 1500), ("พันห้า", 1500), ("สองพัน", 2000), ("สองพันห้า", 2500),
+    ("หมื่นสอง", 12000), ("เก้าร้อยเก้าสิบเก้า", 999), ("หนึ่งล้านสองแสน", 1_200_000),
+])
+def test_thai_number_words(words, value):
+    assert parse_thai_number(words) == value
+
+
+@pytest.mark.parametrize("words", ["", "สองสาม", "ร้อยพัน", "สามารถ", "catan"])
+def test_not_a_number(words):
+    assert parse_thai_number(words) is None
+
+
+def test_digits_in_any_script():
+    assert words_to_number("๒") == 2
+    assert words_to_number("๑,๕๐๐") == 1500
+    assert words_to_number("1,500") == 1500
+    assert words_to_number("สองพัน") == 2000
+    assert words_to_number("สอง กล่อง") is None
+
+
+@pytest.mark.parametrize(("text", "quantity"), [
+    ("เอาอันนี้ ๓ กล่อง", 3), ("ขอสิบเอ็ดกล่อง", 11), ("เอา catan ยี่สิบเอ็ดกล่อง", 21), ("เอากล่องเดียว", 1),
+    ("เปลี่ยนเป็น 4 ชิ้น", 4), ("I want to buy 2 splendor", 2),
+])
+def test_quantities(text, quantity):
+    assert understand(text).entities.quantity == quantity
+
+
+def test_a_number_in_another_unit_is_not_a_quantity():
+    entities = understand("อยากได้เกมเล่น 4 คน งบ 900 บาท ไม่เกิน 30 นาที").entities
+    assert entities.quantity is None
+    assert (entities.players, entities.budget_max_satang, entities.max_minutes) == (4, 90000, 30)
+
+
+def test_an_ordinal_is_not_a_quantity():
+    entities = understand("ตัวที่สามเอา 2 อัน").entities
+    assert (entities.ordinal, entities.quantity, entities.refers_to_previous) == (3, 2, True)
+
+
+# ---------------------------------------------------------------- phones
+
+@pytest.mark.parametrize("raw", ["0812345678", "081-234-5678", "081 234 5678", "๐๘๑๒๓๔๕๖๗๘", "+66 81 234 5678",
+                                 "+66812345678", "66-81-234-5678"])
+def test_thai_mobile_normalised(raw):
+    assert normalise_phone(raw) == "0812345678"
+    assert understand(f"เบอร์ {raw} ค่ะ").entities.phone == "0812345678"
+
+
+@pytest.mark.parametrize("raw", ["021234567", "0212345678", "081234567", "08123456789", "1234567890"])
+def test_not_a_thai_mobile(raw):
+    assert normalise_phone(raw) is None
+    assert find_phone(f"โทร {raw}") is None
+
+
+def test_phone_inside_a_sentence_and_an_order_number_beside_it():
+    result = understand("ออเดอร์ SB-20261126-0007 เบอร์ 089-123-4567")
+    assert result.entities.phone == "0891234567"
+    assert result.entities.order_number == "SB-20261126-0007"
+
+
+# ---------------------------------------------------------------- durations, ages, budgets
+
+@pytest.mark.parametrize(("text", "minutes"), [
+    ("เกมที่เล่นไม่เกินครึ่งชั่วโมง", 30), ("ขอเกมเล่น 1 ชม", 60), ("เกมเล่นไม่เกินชั่วโมง", 60),
+    ("เกมที่ใช้เวลา 45 นาที", 45), ("เล่นได้ชั่วโมงครึ่ง", 90), ("เกมเล่น 2 ชั่วโมงครึ่ง", 150),
+    ("เกมเล่นสองชั่วโมง", 120), ("games under 1 hour", 60), ("เกมเล่นสิบห้านาที", 15),
+])
+def test_durations(text, minutes):
+    assert understand(text).entities.max_minutes == minutes
+
+
+@pytest.mark.parametrize(("text", "age"), [("เกมสำหรับเด็ก 8 ขวบ", 8), ("หลานอายุ 10", 10), ("ลูกหกขวบ", 6),
+                                          ("a game for ages 12", 12)])
+def test_ages(text, age):
+    assert understand(text).entities.age == age
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("งบ 1000", None, 100000), ("ไม่เกินพันห้า", None, 150000), ("ราคาไม่เกิน 1,500 บาท", None, 150000),
+    ("งบสองพัน", None, 200000), ("งบ 1.5k", None, 150000), ("ราคา 500-1000", 50000, 100000),
+    ("ช่วงราคา 800 ถึง 1200 บาท", 80000, 120000), ("เกม 1000 บาทขึ้นไป", 100000, None),
+    ("งบห้าร้อย เกมปาร์ตี้", None, 50000),
+])
+def test_budgets(text, low, high):
+    entities = understand(text).entities
+    assert (entities.budget_min_satang, entities.budget_max_satang) == (low, high)
+
+
+def test_categories_normalised():
+    assert understand("มีเกมปาตี้ไหม").entities.category == "ปาร์ตี้"
+    assert understand("อยากได้เกมวางแผน").entities.category == "กลยุทธ์"
+    assert understand("any co-op games").entities.category == "ร่วมมือ"
+
+
+# ---------------------------------------------------------------- products and references
+
+@pytest.mark.parametrize(("text", "query"), [
+    ("มีสแปลนเดอไหม", "สแปลนเดอ"), ("เอา Splendor 2 กล่อง", "splendor"), ("ราคา ticket to ride เท่าไหร่", "ticket to ride"),
+    ("เกมต่อรถไฟราคาเท่าไร", "เกมต่อรถไฟ"), ("เอาสแปลนเดอสิบกล่อง", "สแปลนเดอ"),
+])
+def test_product_query_is_what_is_left(text, query):
+    assert understand(text).entities.product_query == query
+
+
+def test_no_product_query_from_only_intent_words():
+    result = understand("เอาอันนี้ 2 กล่องค่ะ")
+    assert result.entities.product_query is None
+    assert result.entities.refers_to_previous and result.entities.quantity == 2
+
+
+# ---------------------------------------------------------------- what the bot just asked
+
+@pytest.mark.parametrize(("text", "expecting", "intent", "field", "value"), [
+    ("2", "quantity", Intent.ADD_TO_CART, "quantity", 2),
+    ("สามค่ะ", "quantity", Intent.ADD_TO_CART, "quantity", 3),
+    ("ส่ง", "fulfilment", Intent.SHIPPING_DETAILS, "fulfilment", "delivery"),
+    ("รับเองค่ะ", "fulfilment", Intent.SHIPPING_DETAILS, "fulfilment", "pickup"),
+    ("0812345678", "shipping_phone", Intent.SHIPPING_DETAILS, "phone", "0812345678"),
+    ("สมชาย ใจดีค่ะ", "shipping_name", Intent.SHIPPING_DETAILS, "name", "สมชาย ใจดี"),
+    ("12/3 ซ.อารีย์ พญาไท กทม 10400", "shipping_address", Intent.SHIPPING_DETAILS, "address",
+     "12/3 ซ.อารีย์ พญาไท กทม 10400"),
+    ("ใช่ค่ะ", "confirm_order", Intent.CONFIRM, None, None),
+    ("👍", "confirm_order", Intent.CONFIRM, None, None),
+    ("ไม่ใช่ค่ะ", "confirm_order", Intent.DENY, None, None),
+    ("👍", "confirm_cancel", Intent.CONFIRM, None, None),
+    ("ไม่ยกเลิกแล้วค่ะ", "confirm_cancel", Intent.DENY, None, None),
+    ("ตัวที่สองค่ะ", "product_choice", Intent.ADD_TO_CART, "ordinal", 2),
+])
+def test_short_answers_read_in_context(text, expecting, intent, field, value):
+    result = understand(text, expecting=expecting)
+    assert result.intent == intent
+    if field:
+        assert getattr(result.entities, field) == value
+
+
+def test_the_same_short_answer_without_context_is_not_forced():
+    assert understand("สมชาย ใจดีค่ะ").entities.name is None
+    bare = understand("2")
+    assert (bare.intent, bare.entities.quantity) == (Intent.UNKNOWN, None)
+
+
+def test_a_real_question_wins_over_the_context():
+    asked = understand("ค่าส่งเท่าไหร่คะ", expecting="shipping_address")
+    assert (asked.intent, asked.entities.address) == (Intent.PRICE, None)
+    assert understand("ขอยกเลิกออเดอร์", expecting="confirm_order").intent == Intent.CANCEL
+
+
+def test_pasted_shipping_block():
+    result = understand("ชื่อ: สมหญิง รักดี\nโทร: 089-123-4567\nที่อยู่: 55 ซอยลาดพร้าว 10 จตุจักร กรุงเทพ 10900")
+    assert result.intent == Intent.SHIPPING_DETAILS
+    assert (result.entities.name, result.entities.phone) == ("สมหญิง รักดี", "0891234567")
+    assert result.entities.address == "55 ซอยลาดพร้าว 10 จตุจักร กรุงเทพ 10900"
+
+
+# ---------------------------------------------------------------- typing habits
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("ยกเลืกออเดอร์", Intent.CANCEL), ("ขอบคุงค่ะ", Intent.THANKS_BYE), ("สวัสดีค่าาาาา", Intent.GREETING),
+    ("l;ylfu", Intent.GREETING), ("ราคาเท่าไหล่", Intent.PRICE), ("ดูตระกร้า", Intent.VIEW_CART),
+    ("มีcatanมั้ยคะ", Intent.AVAILABILITY), ("how much is azul", Intent.PRICE),
+])
+def test_typos_slang_and_mixed_english(text, intent):
+    assert understand(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("has my package been sent out yet", Intent.ORDER_STATUS),
+    ("can you help me pick something", Intent.RECOMMENDATION),
+    ("ปิดกี่โมงคะ", Intent.UNKNOWN),                       # off-topic exemplars catch shop-hours talk
+])
+def test_encoder_answers_when_no_rule_fires(text, intent):
+    from agent.offline.intents import rule_scores
+
+    assert not rule_scores(text.lower().replace(" ", ""), text.lower())
+    assert understand(text).intent == intent
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "😀😀😀", "🎲", "?!?!", "'; DROP TABLE orders; --",
+                                  "<script>alert(1)</script>", "\x00\x01", "ก" * 10_000, "asdfghjkl"])
+def test_bad_input_is_unknown_not_an_error(text):
+    result = understand(text)
+    assert isinstance(result, Understanding)
+    assert result.intent == Intent.UNKNOWN
+    assert isinstance(result.entities, Entities)
+
+
+def test_very_long_text_is_cut(monkeypatch):
+    seen: list[str] = []
+    real_clean = nlu.clean
+    monkeypatch.setattr(nlu, "clean", lambda text: seen.append(text) or real_clean(text))
+    understand("มี catan ไหม " * 2000)
+    assert len(nlu.clean("ข" * 5000 + "ค")) <= nlu.MAX_CHARS
+    assert seen and len(seen[0]) == len("มี catan ไหม " * 2000)
+
+
+def test_non_text_input_is_unknown():
+    assert understand(None).intent == Intent.UNKNOWN  # type: ignore[arg-type]
+
+
+def test_an_internal_failure_becomes_unknown(monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(nlu, "extract_entities", broken)
+    result = understand("สวัสดีค่ะ")
+    assert result.intent == Intent.UNKNOWN and result.confidence == 0.0
+    assert "offline NLU failed" in caplog.text
