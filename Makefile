@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages: a Thai font for QR captions and slips, Chromium for the browser tests.
-DEBS   := fonts-thai-tlwg chromium
+DEBS   := fonts-thai-tlwg fonts-noto-color-emoji chromium
 
 export PYTHAINLP_OFFLINE ?= 1
 

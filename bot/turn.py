@@ -1,17 +1,171 @@
 """One turn: a LINE webhook event in, the LINE messages to send back out.
 
-PLACEHOLDER until the shop-conversation issue lands: it only echoes text so the edge can be built
-and tested. The real pipeline routes postbacks to deterministic actions, text to the agent, and
-images to the slip checks.
+    follow            → greeting with quick replies
+    postback          → the deterministic action the button carries (add to cart, pay, ...)
+    text              → the LLM agent when one is configured and healthy, else the offline Thai agent
+    image             → slip QR found? payments decide : box photo → LLM vision, or ask for the name
+
+The customer is always the event's LINE user; agents get tools already bound to that customer.
 """
 from __future__ import annotations
 
+import logging
+
+from agent import actions
+from agent.offline import phrases
+from agent.mcp_client import ToolSession
+from agent.offline.dialogue import OfflineAgent
+from agent.reply import TurnReply
+from agent.tools import ToolContext
+from bot.compose import compose
 from bot.db import Database
+from bot.replies import flex
 from bot.settings import Settings
+from bot.shop.customers import get_or_create_customer
+
+log = logging.getLogger(__name__)
+
+UNSUPPORTED = "ขออภัยค่ะ ทางร้านรับได้เฉพาะข้อความและรูปภาพนะคะ พิมพ์คำถามมาได้เลยค่ะ"
+IMAGE_MISSING = "ได้รับรูปแล้วค่ะ แต่ทางร้านเปิดรูปไม่สำเร็จ รบกวนส่งรูปอีกครั้งนะคะ"
 
 
 def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
     """Return LINE message objects (plain JSON dicts, as in the Messaging API) answering `event`."""
-    if event.get("type") == "message" and event.get("message", {}).get("type") == "text":
-        return [{"type": "text", "text": event["message"]["text"]}]
-    return []
+    user_id = (event.get("source") or {}).get("userId")
+    if not user_id:
+        return []  # a group or room event without a user: nothing to answer for a shop
+    kind = event.get("type")
+    with db.session() as session:
+        customer = get_or_create_customer(session, user_id)
+        if kind == "unfollow":
+            customer.followed = False
+            return []
+        if kind == "follow":
+            customer.followed = True
+        customer_id, state = customer.id, dict(customer.state or {})
+
+    with ToolSession(ToolContext(db, settings, customer_id)) as tools:
+        turn = Turn(db, settings, customer_id, state, tools)
+        messages = turn.answer(event)
+    with db.session() as session:
+        from bot.models import ChatMessage, Customer
+
+        session.get(Customer, customer_id).state = turn.state
+        said = _customer_words(event)
+        if said:
+            session.add(ChatMessage(customer_id=customer_id, role="user", text=said[:2000]))
+        if turn.reply_text:
+            session.add(ChatMessage(customer_id=customer_id, role="assistant", text=turn.reply_text[:2000]))
+    return messages
+
+
+def _customer_words(event: dict) -> str:
+    message = event.get("message") or {}
+    if message.get("type") == "text":
+        return message.get("text", "")
+    if message.get("type") == "image":
+        return "[รูปภาพ]"
+    if event.get("type") == "postback":
+        return f"[ปุ่ม] {event.get('postback', {}).get('data', '')}"
+    return ""
+
+
+class Turn:
+    """Answers one event for one customer; holds the customer's dialogue state while it does."""
+
+    def __init__(self, db: Database, settings: Settings, customer_id: int, state: dict, tools: ToolSession):
+        self.db, self.settings, self.customer_id, self.state, self.tools = db, settings, customer_id, state, tools
+        self.offline = OfflineAgent(self.tools, shop_name=settings.shop_name,
+                                    order_expiry_minutes=settings.order_expiry_minutes)
+        self.reply_text = ""
+
+    def answer(self, event: dict) -> list[dict]:
+        kind = event.get("type")
+        message = event.get("message") or {}
+        if kind == "follow":
+            return self._send(self.offline.greet(self.state))
+        if kind == "postback":
+            action = actions.decode((event.get("postback") or {}).get("data", ""))
+            if action is None:
+                return self._send(TurnReply(phrases.NOT_UNDERSTOOD, suggestions=phrases.MAIN_MENU))
+            return self._send(self.offline.respond(self.state, action=action))
+        if kind == "message" and message.get("type") == "text":
+            return self._send(self._answer_text(message.get("text", "")))
+        if kind == "message" and message.get("type") == "image":
+            return self._answer_image(message.get("id", ""))
+        if kind == "message":
+            return self._send(TurnReply(UNSUPPORTED, suggestions=phrases.MAIN_MENU))
+        return []
+
+    def _send(self, reply: TurnReply, extra: list[dict] | None = None) -> list[dict]:
+        self.reply_text = reply.text
+        return compose(reply, extra)
+
+    # ---- text -------------------------------------------------------------------------------
+
+    def _answer_text(self, text: str) -> TurnReply:
+        llm = self._llm()
+        if llm is not None:
+            reply = llm.answer(self.customer_id, text=text, image_jpeg=None)
+            if reply is not None:
+                return reply
+        return self.offline.respond(self.state, text=text)
+
+    def _llm(self):
+        if not self.settings.llm_base_url:
+            return None
+        from agent.llm.turn import llm_agent_for
+
+        return llm_agent_for(self.db, self.settings, self.tools)
+
+    # ---- images -----------------------------------------------------------------------------
+
+    def _answer_image(self, line_message_id: str) -> list[dict]:
+        from bot.media import customer_image
+        from payments.slip_qr import read_slip_image
+
+        with self.db.session() as session:
+            media = customer_image(session, line_message_id)
+            data = media.data if media is not None else None
+        if not data:
+            return self._send(TurnReply(IMAGE_MISSING))
+        reading = read_slip_image(data)
+        if reading.kind == "promptpay":
+            return self._send(TurnReply(phrases.IMAGE_IS_PAYMENT_QR))
+        if reading.kind == "slip" or (reading.kind != "invalid_image" and self._awaiting_payment()):
+            return self._check_slip(data, reading)
+        llm = self._llm()
+        if llm is not None and reading.kind != "invalid_image":
+            reply = llm.answer(self.customer_id, text=None, image_jpeg=data)
+            if reply is not None:
+                return self._send(reply)
+        return self._send(TurnReply(phrases.IMAGE_NOT_SLIP, suggestions=phrases.MAIN_MENU))
+
+    def _awaiting_payment(self) -> bool:
+        status = self.tools.call_tool("get_order_status", {})
+        orders = status.get("orders") or []
+        return any(o.get("status") == "awaiting_payment" for o in orders)
+
+    def _check_slip(self, data: bytes, reading) -> list[dict]:
+        from payments.checks import check_slip
+
+        result = check_slip(self.db, self.settings, customer_id=self.customer_id, order_id=None,
+                            image=data, payload=reading.payload if reading.kind == "slip" else None)
+        reply = TurnReply(result.message_th, suggestions=phrases.MAIN_MENU)
+        extra = []
+        if result.outcome == "paid" and result.order_id is not None:
+            status = self.tools.call_tool("get_order_status", {"order_number": self._order_number(result.order_id)})
+            order = status.get("order") or (status.get("orders") or [None])[0]
+            if order:
+                extra.append(flex.receipt(order))
+            self.state.pop("open_order", None)
+        return self._send(reply, extra)
+
+    def _order_number(self, order_id: int) -> str | None:
+        from bot.models import Order
+
+        with self.db.session() as session:
+            order = session.get(Order, order_id)
+            return order.number if order else None
+
+

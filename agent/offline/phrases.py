@@ -1,0 +1,123 @@
+"""What the shop says, in one voice: a polite shop assistant ("ค่ะ"/"คะ", refers to itself as ทางร้าน).
+
+Every customer-facing sentence of the offline agent lives here, so the persona stays consistent and
+a native speaker can review all of it in one file.
+"""
+from __future__ import annotations
+
+from bot.money import baht_words, format_baht
+from agent.reply import Suggestion
+
+GREETING = ("สวัสดีค่ะ ยินดีต้อนรับสู่{shop} 🎲\n"
+            "ถามเรื่องบอร์ดเกมได้เลยนะคะ เช่น ชื่อเกม ราคา หรือบอกว่าจะเล่นกี่คน "
+            "ทางร้านช่วยแนะนำให้ค่ะ")
+THANKS = "ขอบคุณมากค่ะ ถ้าต้องการอะไรเพิ่มเติม ทักมาได้ตลอดเลยนะคะ 😊"
+NOT_UNDERSTOOD = ("ขออภัยค่ะ ทางร้านยังไม่เข้าใจข้อความนี้ "
+                  "ลองพิมพ์ชื่อเกม หรือบอกว่าอยากได้เกมแบบไหน เช่น \"เกมปาร์ตี้ 6 คน งบ 1,000\" ได้เลยค่ะ")
+ASK_WHICH_PRODUCT = "ต้องการเกมไหนคะ พิมพ์ชื่อเกมมาได้เลยค่ะ"
+RECOMMEND_INTRO = "ทางร้านขอแนะนำเกมเหล่านี้ค่ะ{criteria}"
+RECOMMEND_NONE = "ขออภัยค่ะ ตอนนี้ทางร้านไม่มีเกมที่ตรงกับเงื่อนไขนี้ ลองปรับจำนวนคน เวลา หรืองบประมาณดูนะคะ"
+ADDED = "ใส่ {name} จำนวน {quantity} ชิ้นลงตะกร้าแล้วค่ะ\nยอดรวมในตะกร้าตอนนี้ {total}"
+UPDATED = "แก้จำนวน {name} เป็น {quantity} ชิ้นแล้วค่ะ\nยอดรวมในตะกร้าตอนนี้ {total}"
+REMOVED = "นำ {name} ออกจากตะกร้าแล้วค่ะ"
+CART_EMPTY = "ตะกร้ายังว่างอยู่ค่ะ ลองดูเกมที่ทางร้านแนะนำไหมคะ"
+CART_SHOWN = "ในตะกร้ามีสินค้า {count} รายการ ยอดรวม {total}ค่ะ"
+ASK_QUANTITY = "ต้องการ {name} กี่ชิ้นคะ"
+ASK_FULFILMENT = "ต้องการรับสินค้าเองที่ร้าน หรือให้ทางร้านจัดส่งคะ"
+ASK_NAME = "ขอชื่อผู้รับสินค้าด้วยค่ะ"
+ASK_PHONE = "ขอเบอร์มือถือผู้รับด้วยค่ะ (เช่น 081-234-5678)"
+BAD_PHONE = "เบอร์นี้ไม่ใช่เบอร์มือถือที่ถูกต้องค่ะ รบกวนพิมพ์เบอร์ 10 หลัก เช่น 081-234-5678 นะคะ"
+ASK_ADDRESS = "ขอที่อยู่สำหรับจัดส่ง (บ้านเลขที่ ถนน แขวง/ตำบล เขต/อำเภอ จังหวัด รหัสไปรษณีย์) ด้วยค่ะ"
+SUMMARY = "รบกวนตรวจสอบรายการก่อนยืนยันนะคะ ยอดชำระทั้งหมด {total}"
+ORDER_CREATED = ("สร้างคำสั่งซื้อเลขที่ {number} เรียบร้อยค่ะ\n"
+                 "ยอดชำระ {total} ({words})\n"
+                 "สแกน QR พร้อมเพย์ด้านล่างเพื่อชำระเงิน แล้วส่งรูปสลิปมาในแชทนี้ได้เลยค่ะ "
+                 "กรุณาชำระภายใน {minutes} นาทีนะคะ")
+ORDER_NOT_CONFIRMED = "ยังไม่ได้สร้างคำสั่งซื้อค่ะ ต้องการแก้ไขอะไร บอกทางร้านได้เลยนะคะ"
+PAY_AGAIN = "คำสั่งซื้อ {number} ยอดชำระ {total} ค่ะ สแกน QR ด้านล่าง แล้วส่งรูปสลิปมาได้เลยนะคะ"
+PAY_HOW = ("ทางร้านรับชำระผ่าน QR พร้อมเพย์ค่ะ เมื่อยืนยันคำสั่งซื้อ ทางร้านจะส่ง QR ยอดที่ต้องชำระให้ "
+           "สแกนจ่ายแล้วส่งรูปสลิปมาในแชทนี้ ระบบจะตรวจสอบให้ทันทีค่ะ")
+NO_OPEN_ORDER = "ตอนนี้ยังไม่มีคำสั่งซื้อที่รอชำระค่ะ"
+NO_ORDERS = "ยังไม่มีคำสั่งซื้อในระบบค่ะ"
+CONFIRM_CANCEL = "ต้องการยกเลิกคำสั่งซื้อ {number} ยอด {total} ใช่ไหมคะ"
+CANCELLED = "ยกเลิกคำสั่งซื้อ {number} เรียบร้อยแล้วค่ะ"
+KEEP_ORDER = "ได้เลยค่ะ คำสั่งซื้อ {number} ยังอยู่เหมือนเดิมนะคะ"
+HANDOFF = "ทางร้านแจ้งแอดมินให้แล้วค่ะ จะรีบติดต่อกลับในแชทนี้โดยเร็วที่สุดนะคะ"
+PRICE_CHANGE_REFUSED = ("ขออภัยค่ะ ราคาสินค้าเป็นราคาที่ทางร้านกำหนดไว้ ไม่สามารถเปลี่ยนผ่านแชทได้ "
+                        "ถ้าต้องการสอบถามโปรโมชัน ทางร้านแจ้งแอดมินให้ได้นะคะ")
+TOOL_ERROR = "{message}"  # the tools' own Thai sentences are already polite and complete
+SYSTEM_BUSY = "ขออภัยค่ะ ระบบขัดข้องชั่วคราว รบกวนลองใหม่อีกครั้งนะคะ"
+IMAGE_NOT_SLIP = ("ได้รับรูปแล้วค่ะ แต่ทางร้านยังดูรูปสินค้าเองไม่ได้ "
+                  "รบกวนพิมพ์ชื่อเกมที่ต้องการมาได้เลยนะคะ")
+IMAGE_IS_PAYMENT_QR = ("รูปนี้เป็น QR สำหรับชำระเงินค่ะ ไม่ใช่สลิป "
+                       "สแกน QR นี้ในแอปธนาคารเพื่อโอนเงิน แล้วส่งรูปสลิปหลังโอนมาได้เลยนะคะ")
+
+
+def order_status(order: dict) -> str:
+    status = order.get("status_th") or order.get("status", "")
+    return (f"คำสั่งซื้อ {order['number']} ยอด {format_baht(order['total_satang'])}\n"
+            f"สถานะ: {status}")
+
+
+def display_name(product: dict) -> str:
+    """Thai title with the English one after it, or whichever exists."""
+    th, en = (product.get("name_th") or "").strip(), (product.get("name_en") or "").strip()
+    return th or en
+
+
+def facts_line(product: dict) -> str:
+    parts = []
+    lo, hi = product.get("min_players"), product.get("max_players")
+    if lo and hi:
+        parts.append(f"{lo} คน" if lo == hi else f"{lo}-{hi} คน")
+    m_lo, m_hi = product.get("min_minutes"), product.get("max_minutes")
+    if m_lo or m_hi:
+        lo_m, hi_m = m_lo or m_hi, m_hi or m_lo
+        parts.append(f"{lo_m} นาที" if lo_m == hi_m else f"{lo_m}-{hi_m} นาที")
+    if product.get("min_age"):
+        parts.append(f"อายุ {product['min_age']}+")
+    return " · ".join(parts)
+
+
+def product_facts(product: dict) -> str:
+    """One short paragraph about a product, from the database's facts only."""
+    lines = [f"{display_name(product)}"]
+    if product.get("name_th") and product.get("name_en"):
+        lines[0] += f" ({product['name_en']})"
+    price = f"ราคา {format_baht(product['price_satang'])}"
+    if product.get("list_price_satang", 0) > product["price_satang"]:
+        price += f" (จากปกติ {format_baht(product['list_price_satang'])})"
+    lines.append(price)
+    facts = facts_line(product)
+    if facts:
+        lines.append(facts)
+    stock = int(product.get("stock") or 0)
+    lines.append("มีสินค้าพร้อมส่งค่ะ" if stock > 2 else
+                 f"เหลือ {stock} ชิ้นสุดท้ายค่ะ" if stock > 0 else "ตอนนี้สินค้าหมดชั่วคราวค่ะ")
+    return "\n".join(lines)
+
+
+def order_created(number: str, total_satang: int, minutes: int) -> str:
+    return ORDER_CREATED.format(number=number, total=format_baht(total_satang),
+                                words=baht_words(total_satang), minutes=minutes)
+
+
+# Quick replies used in several places.
+MAIN_MENU = [
+    Suggestion.do("แนะนำเกม", "recommend", display="ช่วยแนะนำเกมหน่อย"),
+    Suggestion.say("เกมปาร์ตี้", "แนะนำเกมปาร์ตี้เล่นกันหลายคน"),
+    Suggestion.say("เกมเล่น 2 คน", "แนะนำเกมเล่น 2 คน"),
+    Suggestion.do("ดูตะกร้า", "cart", display="ดูตะกร้าสินค้า"),
+    Suggestion.do("สถานะคำสั่งซื้อ", "status", display="เช็กสถานะคำสั่งซื้อ"),
+    Suggestion.do("คุยกับแอดมิน", "staff", display="ขอคุยกับแอดมิน"),
+]
+AFTER_ADD = [
+    Suggestion.do("ชำระเงิน", "checkout", display="สั่งซื้อสินค้าในตะกร้า"),
+    Suggestion.do("ดูตะกร้า", "cart", display="ดูตะกร้าสินค้า"),
+    Suggestion.do("เลือกดูเกมเพิ่ม", "browse", display="ขอดูเกมเพิ่มเติม"),
+]
+FULFILMENT = [
+    Suggestion.do("รับเองที่ร้าน", "pickup", display="รับสินค้าเองที่ร้าน"),
+    Suggestion.do("จัดส่ง", "delivery", display="ให้จัดส่งสินค้า"),
+]
+YES_NO = [Suggestion.say("ใช่ค่ะ", "ใช่"), Suggestion.say("ไม่ใช่", "ไม่ใช่")]

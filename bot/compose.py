@@ -1,0 +1,62 @@
+"""Turn an agent's reply into LINE messages: the text, then at most one attachment decided by the
+tool calls of the turn (never by the model's prose), then quick replies on the last message."""
+from __future__ import annotations
+
+from agent.reply import Suggestion, ToolCall, TurnReply
+from bot.replies import flex
+from bot.replies.messages import image, text, with_quick_replies
+
+LISTING_TOOLS = {"search_products", "recommend_games", "get_product_details"}
+CART_CHANGES = {"add_to_cart", "update_cart_item", "remove_cart_item"}
+
+
+def _last(calls: list[ToolCall], names: set[str]) -> ToolCall | None:
+    return next((c for c in reversed(calls) if c.name in names and c.ok), None)
+
+
+def _products(call: ToolCall) -> list[dict]:
+    """Products a listing call showed; for a name the shop was unsure of, the candidates it offered."""
+    if not call.ok:
+        return call.result.get("candidates") or call.result.get("similar") or []
+    if call.name == "get_product_details":
+        return [call.result]
+    return [p for p in call.result.get("results", []) if p.get("kind", "product") == "product" and p.get("sku")]
+
+
+def attachment(reply: TurnReply) -> dict | None:
+    calls = reply.tool_calls
+    qr = _last(calls, {"create_payment_qr"})
+    if qr is not None:
+        return image(qr.result["image_url"], qr.result.get("preview_url"))
+    if reply.show_summary:
+        return flex.order_summary(reply.show_summary)
+    cart = _last(calls, {"view_cart"})
+    if cart is not None and (reply.show_cart or calls[-1] is cart) and cart.result.get("items"):
+        return flex.cart_bubble(cart.result)
+    if _last(calls, CART_CHANGES | {"create_order", "cancel_order"}) is not None:
+        return None
+    listing = next((c for c in reversed(calls) if c.name in LISTING_TOOLS), None)
+    if listing is not None:
+        products = _products(listing)
+        if products:
+            return flex.product_carousel(products)
+    return None
+
+
+def default_suggestions(reply: TurnReply) -> list[Suggestion]:
+    """Next steps when the agent offered none (the LLM agent): from what the turn did."""
+    from agent.offline import phrases
+
+    if _last(reply.tool_calls, CART_CHANGES) is not None:
+        return phrases.AFTER_ADD
+    return phrases.MAIN_MENU
+
+
+def compose(reply: TurnReply, extra: list[dict] | None = None) -> list[dict]:
+    messages = [text(reply.text)] if reply.text else []
+    extra_attachment = attachment(reply)
+    if extra_attachment is not None:
+        messages.append(extra_attachment)
+    messages.extend(extra or [])
+    suggestions = reply.suggestions or default_suggestions(reply)
+    return with_quick_replies(messages[:5], suggestions)
