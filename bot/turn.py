@@ -19,9 +19,9 @@ from agent.reply import TurnReply
 from agent.tools import ToolContext
 from bot.compose import compose
 from bot.db import Database
-from bot.replies import flex
 from bot.settings import Settings
 from bot.shop.customers import get_or_create_customer
+from bot.slip_replies import slip_messages
 
 log = logging.getLogger(__name__)
 
@@ -127,13 +127,14 @@ class Turn:
         with self.db.session() as session:
             media = customer_image(session, line_message_id)
             data = media.data if media is not None else None
+            media_id = media.id if media is not None else None
         if not data:
             return self._send(TurnReply(IMAGE_MISSING))
         reading = read_slip_image(data)
         if reading.kind == "promptpay":
             return self._send(TurnReply(phrases.IMAGE_IS_PAYMENT_QR))
         if reading.kind == "slip" or (reading.kind != "invalid_image" and self._awaiting_payment()):
-            return self._check_slip(data, reading)
+            return self._check_slip(data, reading, media_id)
         llm = self._llm()
         if llm is not None and reading.kind != "invalid_image":
             reply = llm.answer(self.customer_id, text=None, image_jpeg=data)
@@ -146,26 +147,12 @@ class Turn:
         orders = status.get("orders") or []
         return any(o.get("status") == "awaiting_payment" for o in orders)
 
-    def _check_slip(self, data: bytes, reading) -> list[dict]:
+    def _check_slip(self, data: bytes, reading, media_id: int | None) -> list[dict]:
         from payments.checks import check_slip
 
-        result = check_slip(self.db, self.settings, customer_id=self.customer_id, order_id=None,
-                            image=data, payload=reading.payload if reading.kind == "slip" else None)
-        reply = TurnReply(result.message_th, suggestions=phrases.MAIN_MENU)
-        extra = []
-        if result.outcome == "paid" and result.order_id is not None:
-            status = self.tools.call_tool("get_order_status", {"order_number": self._order_number(result.order_id)})
-            order = status.get("order") or (status.get("orders") or [None])[0]
-            if order:
-                extra.append(flex.receipt(order))
+        result = check_slip(self.db, self.settings, customer_id=self.customer_id, order_id=None, image=data,
+                            payload=reading.payload if reading.kind == "slip" else None, media_id=media_id)
+        if result.outcome == "paid":
             self.state.pop("open_order", None)
-        return self._send(reply, extra)
-
-    def _order_number(self, order_id: int) -> str | None:
-        from bot.models import Order
-
-        with self.db.session() as session:
-            order = session.get(Order, order_id)
-            return order.number if order else None
-
-
+        self.reply_text = result.message_th
+        return slip_messages(self.db, result)

@@ -66,6 +66,8 @@ def _run_rq(settings: Settings, turn, burst: bool) -> None:
     from rq import SimpleWorker
 
     from bot.db import Database
+    from bot.housekeeping import Housekeeper
+    from bot.line_api import LineApi
     from webhooks import jobs
     from webhooks.queues import RedisQueue
 
@@ -84,6 +86,7 @@ def _run_rq(settings: Settings, turn, burst: bool) -> None:
     jobs.sweep(queue.queue, sweeper_db, settings, older_than_seconds=0 if burst else None)
     if not burst:
         threading.Thread(target=sweep_forever, name="inbox-sweeper", daemon=True).start()
+        Housekeeper(sweeper_db, settings, LineApi(settings)).start()
     # SimpleWorker runs jobs in this process: no fork per event, one database pool per process.
     SimpleWorker([queue.queue], connection=queue.redis).work(burst=burst, with_scheduler=False)
     stop.set()

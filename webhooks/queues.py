@@ -12,6 +12,7 @@ import threading
 import time
 
 from bot.db import Database
+from bot.housekeeping import Housekeeper
 from bot.line_api import LineApi
 from bot.settings import Settings
 from webhooks.worker import TurnFunction, Worker
@@ -48,6 +49,7 @@ class EmbeddedQueue:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._line: LineApi | None = None
+        self._housekeeper: Housekeeper | None = None
 
     def start(self) -> None:
         if self._threads:
@@ -62,6 +64,7 @@ class EmbeddedQueue:
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
+        self._housekeeper = Housekeeper(self.db, self.settings, self._line).start()
         log.info("embedded inbox workers started: %d thread(s)", self.thread_count)
 
     def _run(self, worker: Worker, poll: float) -> None:
@@ -95,6 +98,8 @@ class EmbeddedQueue:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        if self._housekeeper is not None:
+            self._housekeeper.stop()
         with self._wake:
             self._wake.notify_all()
         for thread in self._threads:
