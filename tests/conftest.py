@@ -93,3 +93,26 @@ def db(sqlite_db):
 def settings(tmp_path):
     return load_settings(app_env="test", database_url=f"sqlite:///{tmp_path / 'app.db'}",
                          line_channel_secret="test-secret", line_channel_access_token="test-token")
+
+
+@pytest.fixture
+def shop(db):
+    """The tiny test catalogue and two customers (tests/shop_data.py) on SQLite."""
+    from shop_data import seed_shop
+
+    return seed_shop(db)
+
+
+@pytest.fixture
+def alice(shop, settings):
+    """Tool context bound to the first test customer."""
+    from agent.tools import ToolContext
+
+    return ToolContext(shop.db, settings, shop.alice)
+
+
+@pytest.fixture
+def bob(shop, settings):
+    from agent.tools import ToolContext
+
+    return ToolContext(shop.db, settings, shop.bob)

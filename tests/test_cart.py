@@ -7,12 +7,7 @@ from bot.models.customers import Customer
 from bot.shop import cart as carts
 from bot.shop.checkout import checkout_summary, clean_address, parse_phone, set_shipping
 from bot.shop.errors import ShopError
-from shop_data import DELIVERY, seed_shop
-
-
-@pytest.fixture
-def shop(db):
-    return seed_shop(db)
+from shop_data import DELIVERY
 
 
 def _find(session, text):

@@ -7,7 +7,7 @@ from agent import actions
 from agent.offline.dialogue import OfflineAgent
 from agent.tools import ToolContext, call_tool
 from bot.compose import compose
-from shop_data import seed_shop, stock_of
+from shop_data import stock_of
 
 
 class DirectTools:
@@ -37,11 +37,6 @@ class Chat:
 
     def called(self, name: str) -> list[dict]:
         return [c.result for c in self.reply.tool_calls if c.name == name]
-
-
-@pytest.fixture
-def shop(db):
-    return seed_shop(db)
 
 
 @pytest.fixture

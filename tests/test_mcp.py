@@ -16,20 +16,10 @@ from mcp import Client, StdioServerParameters
 
 from agent.mcp_client import ToolSession, open_tool_session, tool_result
 from agent.tools import TOOLS, ToolContext
-from shop_data import seed_shop, stock_of
+from shop_data import stock_of
 
 SALESBOT = str(Path(sys.executable).parent / "salesbot")
 ALICE_LINE_ID = "U" + "a" * 32
-
-
-@pytest.fixture
-def shop(db):
-    return seed_shop(db)
-
-
-@pytest.fixture
-def alice(shop, settings):
-    return ToolContext(shop.db, settings, shop.alice)
 
 
 def test_in_memory_session_lists_every_tool_without_customer_arguments(alice):

@@ -5,7 +5,6 @@ import inspect
 import json
 import re
 
-import pytest
 import zxingcpp
 from PIL import Image
 
@@ -14,24 +13,9 @@ from bot.models.customers import StaffRequest
 from bot.models.media import Media
 from bot.models.orders import Order
 from payments.promptpay import parse_payload
-from shop_data import DELIVERY, seed_shop, stock_of
+from shop_data import DELIVERY, stock_of
 
 THAI = re.compile(r"[\u0e00-\u0e7f]")
-
-
-@pytest.fixture
-def shop(db):
-    return seed_shop(db)
-
-
-@pytest.fixture
-def alice(shop, settings):
-    return ToolContext(shop.db, settings, shop.alice)
-
-
-@pytest.fixture
-def bob(shop, settings):
-    return ToolContext(shop.db, settings, shop.bob)
 
 
 def assert_clear_error(result: dict, code: str) -> None:

@@ -203,3 +203,19 @@ def dig(data: Any, *path: str) -> Any:
 
 def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def bank_api_slip_fields(data: dict) -> dict[str, Any]:
+    """`Verification` fields from the slip data block that SlipOK and OpenSlipVerify both return
+    (the banks' slip-verify shape: transRef, sendingBank, receiver.account.value, ...)."""
+    receiver = data.get("receiver") or {}
+    return dict(
+        amount_satang=amount_to_satang(data.get("amount")),
+        trans_ref=text(data.get("transRef")),
+        sending_bank=text(data.get("sendingBank")), receiving_bank=text(data.get("receivingBank")),
+        receiver_name=text(receiver.get("displayName")) or text(receiver.get("name")),
+        receiver_name_en=text(receiver.get("name")),
+        receiver_account=text(dig(receiver, "account", "value")),
+        receiver_proxy=text(dig(receiver, "proxy", "value")),
+        sender_name=text(dig(data, "sender", "displayName")) or text(dig(data, "sender", "name")),
+    )

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import httpx
 
-from payments.providers.base import (AML_FLAGGED, INVALID_QR, NOT_FOUND, PROVIDER_ERROR, QUOTA_EXCEEDED,
-                                     HttpProvider, Transient, Verification, amount_to_satang,
-                                     bangkok_datetime, dig, text)
+from payments.providers.base import (AML_FLAGGED, INVALID_QR, NOT_FOUND, PROVIDER_ERROR,
+                                     QUOTA_EXCEEDED, bangkok_datetime, bank_api_slip_fields,
+                                     HttpProvider, text, Transient, Verification)
 
 DEFAULT_BASE_URL = "https://api.openslipverify.com"
 
@@ -35,18 +35,10 @@ class OpenSlipVerifyProvider(HttpProvider):
     def interpret(self, response: httpx.Response, body: dict) -> Verification:
         if body.get("success") is True and isinstance(body.get("data"), dict):
             data = body["data"]
-            receiver = data.get("receiver") or {}
             return Verification(
-                self.name, found=True, amount_satang=amount_to_satang(data.get("amount")),
-                trans_ref=text(data.get("transRef")),
+                self.name, found=True,
                 transferred_at=bangkok_datetime(text(data.get("transDate")), text(data.get("transTime"))),
-                sending_bank=text(data.get("sendingBank")), receiving_bank=text(data.get("receivingBank")),
-                receiver_name=text(receiver.get("displayName")) or text(receiver.get("name")),
-                receiver_name_en=text(receiver.get("name")),
-                receiver_account=text(dig(receiver, "account", "value")),
-                receiver_proxy=text(dig(receiver, "proxy", "value")),
-                sender_name=text(dig(data, "sender", "displayName")) or text(dig(data, "sender", "name")),
-                raw=_without_token(body))
+                raw=_without_token(body), **bank_api_slip_fields(data))
         message = text(body.get("msg")) or text(body.get("message"))
         if message.startswith(BANK_DOWN) or response.status_code >= 500:
             raise Transient(message or f"HTTP {response.status_code}", raw=_without_token(body))

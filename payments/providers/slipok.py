@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import httpx
 
-from payments.providers.base import (ACCOUNT_PROBLEM, DUPLICATE, FLAG_AMOUNT_MISMATCH, FLAG_DUPLICATE,
-                                     FLAG_RECEIVER_MISMATCH, INVALID_QR, NOT_FOUND, PROVIDER_ERROR,
-                                     QUOTA_EXCEEDED, HttpProvider, Transient, Verification,
-                                     amount_to_satang, bangkok_datetime, dig, text)
+from payments.providers.base import (ACCOUNT_PROBLEM, DUPLICATE, FLAG_AMOUNT_MISMATCH,
+                                     FLAG_DUPLICATE, FLAG_RECEIVER_MISMATCH, INVALID_QR, NOT_FOUND,
+                                     PROVIDER_ERROR, QUOTA_EXCEEDED, bangkok_datetime,
+                                     bank_api_slip_fields, HttpProvider, text, Transient,
+                                     Verification)
 
 DEFAULT_BASE_URL = "https://api.slipok.com/api/line/apikey"
 
@@ -67,14 +68,7 @@ class SlipOKProvider(HttpProvider):
     def _found(self, data: dict, body: dict, flags: frozenset[str]) -> Verification:
         transferred_at = bangkok_datetime(iso=data.get("transTimestamp")) or bangkok_datetime(
             text(data.get("transDate")), text(data.get("transTime")))
-        receiver = data.get("receiver") or {}
         return Verification(
-            self.name, found=True, flags=flags, amount_satang=amount_to_satang(data.get("amount")),
-            trans_ref=text(data.get("transRef")), transferred_at=transferred_at,
-            sending_bank=text(data.get("sendingBank")), receiving_bank=text(data.get("receivingBank")),
-            receiver_name=text(receiver.get("displayName")) or text(receiver.get("name")),
-            receiver_name_en=text(receiver.get("name")),
-            receiver_account=text(dig(receiver, "account", "value")),
-            receiver_proxy=text(dig(receiver, "proxy", "value")),
-            sender_name=text(dig(data, "sender", "displayName")) or text(dig(data, "sender", "name")),
-            message=text(body.get("message")) or text(data.get("message")), raw=body)
+            self.name, found=True, flags=flags, transferred_at=transferred_at,
+            message=text(body.get("message")) or text(data.get("message")), raw=body,
+            **bank_api_slip_fields(data))
