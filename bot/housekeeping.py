@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 from bot.db import Database
-from bot.line_api import LineApi, checked_messages
+from bot.line_api import LineApi, LineApiError, checked_messages
 from bot.line_limits import prepare_batches
 from bot.models import Customer
 from bot.settings import Settings
@@ -25,7 +25,7 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
     from payments.checks import retry_pending_slips
 
     expired = expire_unpaid_orders(db, settings, now)
-    told = 0
+    told = unsent = 0
     for result in retry_pending_slips(db, settings, now):
         if result.outcome == "pending" or result.customer_id is None:
             continue
@@ -36,14 +36,23 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
             continue
         batches = prepare_batches(slip_messages(db, result), allow_http_images=not settings.production,
                                   validate=checked_messages)
-        for number, batch in enumerate(batches):
-            # The same key for the same slip decision: a second process or a retry gets LINE's 409.
-            key = uuid.uuid5(RETRY_KEYS, f"slip-check-{result.slip_check_id}-{number}")
-            line.push(user_id, batch, retry_key=str(key))
+        try:
+            for number, batch in enumerate(batches):
+                # The same key for the same slip decision: a second process or a retry gets LINE's 409.
+                key = uuid.uuid5(RETRY_KEYS, f"slip-check-{result.slip_check_id}-{number}")
+                line.push(user_id, batch, retry_key=str(key))
+        except LineApiError as error:
+            # The decision is stored (staff see it); one customer's failed push must not keep the
+            # others in this round from hearing theirs.
+            log.error("slip check %s decided (%s) but the customer could not be told: %s",
+                      result.slip_check_id, result.outcome, error)
+            unsent += 1
+            continue
         told += 1
-    if expired or told:
-        log.info("housekeeping: %d unpaid order(s) expired, %d slip decision(s) sent", expired, told)
-    return {"expired_orders": expired, "slip_decisions_sent": told}
+    if expired or told or unsent:
+        log.info("housekeeping: %d unpaid order(s) expired, %d slip decision(s) sent, %d not sent",
+                 expired, told, unsent)
+    return {"expired_orders": expired, "slip_decisions_sent": told, "slip_decisions_unsent": unsent}
 
 
 class Housekeeper:

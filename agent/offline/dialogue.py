@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from agent.offline import phrases as say
-from agent.offline.nlu import Entities, Intent, Understanding, understand
+from agent.offline.nlu import Entities, Intent, Understanding, looks_like_name, understand
 from agent.reply import ToolCall, TurnReply
 from bot.money import format_baht
 from agent.actions import Postback
@@ -45,6 +45,15 @@ class OfflineAgent:
             reply = self._on_understanding(understood, text or "")
         reply.tool_calls = self.calls
         return reply
+
+    def after_other_agent(self, state: dict, summary_shown: dict | None) -> None:
+        """Another agent (the LLM) answered this turn: drop the question this agent had asked, and if an
+        order summary was shown, take a following "ยืนยันค่ะ" as its confirmation."""
+        for key in ("expecting", "summary_total"):
+            state.pop(key, None)
+        if summary_shown is not None:
+            state["expecting"] = "confirm_order"
+            state["summary_total"] = summary_shown["total_satang"]
 
     def greet(self, state: dict) -> TurnReply:
         self.state, self.calls = state, []
@@ -96,6 +105,13 @@ class OfflineAgent:
     def _on_understanding(self, u: Understanding, text: str) -> TurnReply:
         e = u.entities
         expecting = self.state.get("expecting")
+        refusal = (say.PRICE_CHANGE_REFUSED if self._asks_for_discount(text) else
+                   say.OTHERS_PRIVATE if self._asks_about_others(text) else None)
+        if refusal:  # before anything else: such a message is never an answer to a question
+            question = SHIPPING_QUESTIONS.get((expecting or "").removeprefix("shipping_"))
+            if question:  # still in the middle of the delivery details: ask again
+                return TurnReply(f"{refusal}\n{question}", suggestions=SHIPPING_CHOICES)
+            return TurnReply(refusal, suggestions=say.MAIN_MENU)
         step = self._answer_to_question(expecting, u, text)
         if step is not None:
             return step
@@ -116,12 +132,10 @@ class OfflineAgent:
             Intent.CANCEL: lambda: self._cancel(e.order_number, confirmed=False),
             Intent.TALK_TO_STAFF: lambda: self._handoff(text),
             Intent.THANKS_BYE: lambda: TurnReply(say.THANKS, suggestions=say.MAIN_MENU),
-            Intent.CONFIRM: lambda: self._unknown(e, text),
+            Intent.CONFIRM: lambda: self._take_it(e, text),
             Intent.DENY: lambda: self._unknown(e, text),
             Intent.UNKNOWN: lambda: self._unknown(e, text),
         }
-        if self._asks_for_discount(text):
-            return TurnReply(say.PRICE_CHANGE_REFUSED, suggestions=say.MAIN_MENU)
         return handlers[u.intent]()
 
     def _answer_to_question(self, expecting: str | None, u: Understanding, text: str) -> TurnReply | None:
@@ -145,6 +159,15 @@ class OfflineAgent:
                 return TurnReply(say.KEEP_ORDER.format(number=number), suggestions=say.MAIN_MENU)
             return self._cancel(number, confirmed=True)
         return None
+
+    @staticmethod
+    def _asks_about_others(text: str) -> bool:
+        """Another customer's orders or details: never shown, whatever the wording."""
+        lowered = text.lower()
+        return (any(word in lowered for word in ("คนอื่น", "ลูกค้าอื่น", "ลูกค้าท่านอื่น", "ของคุณลูกค้าคนอื่น",
+                                                 "other customer", "someone else", "another customer"))
+                and any(word in lowered for word in ("ออเดอร์", "คำสั่งซื้อ", "order", "ข้อมูล", "ที่อยู่",
+                                                     "เบอร์", "ชื่อ", "สลิป", "ประวัติ")))
 
     @staticmethod
     def _asks_for_discount(text: str) -> bool:
@@ -235,11 +258,18 @@ class OfflineAgent:
     def _add_from_text(self, e: Entities) -> TurnReply:
         if not e.product_query and not (e.refers_to_previous and self.state.get("last_skus")):
             pending = self.state.get("pending_sku")
+            if pending and not e.quantity and self._in_cart(pending):
+                # "สั่งซื้อ" right after adding means "place the order", not "add it once more"
+                return self._checkout()
             if pending:
                 return self._add(pending, e.quantity or 1)
             return TurnReply(say.ASK_WHICH_PRODUCT, suggestions=say.MAIN_MENU)
         product, instead = self._resolve(e)
         return instead if product is None else self._add(product["sku"], e.quantity or 1)
+
+    def _in_cart(self, sku: str) -> bool:
+        cart = self._call("view_cart")
+        return any(item["sku"] == sku for item in (cart.get("items") or [] if isinstance(cart, dict) else []))
 
     def _add(self, sku: str | None, quantity: int | None) -> TurnReply:
         if not sku:
@@ -258,10 +288,10 @@ class OfflineAgent:
         """Which cart line a change refers to: named, or the only/last one."""
         cart = self._call("view_cart")
         items = cart.get("items", []) if isinstance(cart, dict) else []
-        if e.product_query:
+        if e.product_query:  # a named game that is not in the cart never stands for another line
             product, _ = self._resolve(e)
-            if product is not None and any(i["sku"] == product["sku"] for i in items):
-                return product["sku"]
+            found = product is not None and any(i["sku"] == product["sku"] for i in items)
+            return product["sku"] if found else None
         if e.ordinal and 0 < e.ordinal <= len(items):
             return items[e.ordinal - 1]["sku"]
         pending = self.state.get("pending_sku")
@@ -272,7 +302,7 @@ class OfflineAgent:
     def _change_from_text(self, e: Entities) -> TurnReply:
         sku = self._cart_sku(e)
         if sku is None or not e.quantity:
-            return self._view_cart()
+            return self._cart_instead(e)
         return self._set_quantity(sku, e.quantity)
 
     def _change(self, sku: str | None, delta: int) -> TurnReply:
@@ -294,7 +324,16 @@ class OfflineAgent:
 
     def _remove_from_text(self, e: Entities) -> TurnReply:
         sku = self._cart_sku(e)
-        return self._remove(sku) if sku else self._view_cart()
+        if sku and e.quantity:  # "ลบ X ออก 1 กล่อง": take that many out, not the whole line
+            return self._change(sku, -e.quantity)
+        return self._remove(sku) if sku else self._cart_instead(e)
+
+    def _cart_instead(self, e: Entities) -> TurnReply:
+        """The change named no line of the cart: show the cart, saying so when a game was named."""
+        reply = self._view_cart()
+        if e.product_query and reply.show_cart:
+            reply.text = f"{say.NOT_IN_CART}\n{reply.text}"
+        return reply
 
     def _remove(self, sku: str | None) -> TurnReply:
         result = self._call("remove_cart_item", sku=sku)
@@ -341,6 +380,8 @@ class OfflineAgent:
         if asked in fields and not fields[asked] and raw.strip() and not any(fields.values()):
             if asked == "phone":
                 return TurnReply(say.BAD_PHONE, suggestions=SHIPPING_CHOICES)
+            if asked == "name" and not looks_like_name(raw):
+                return TurnReply(say.NOT_A_NAME, suggestions=SHIPPING_CHOICES)
             fields[asked] = raw.strip()  # a bare answer to the question just asked
         return self._save_shipping(**fields)
 
@@ -367,7 +408,9 @@ class OfflineAgent:
     def _confirm(self, total_seen: int | None) -> TurnReply:
         created = self._call("create_order", confirmed=True, expected_total_satang=total_seen)
         if self._error(created):
-            return TurnReply(say.TOOL_ERROR.format(message=self._error(created)), suggestions=say.AFTER_ADD)
+            # sold out meanwhile: checking out again would fail the same way, so offer the cart to edit
+            choices = say.AFTER_ADD[1:] if created.get("error") == "out_of_stock" else say.AFTER_ADD
+            return TurnReply(say.TOOL_ERROR.format(message=self._error(created)), suggestions=choices)
         for key in ("expecting", "fulfilment", "summary_total"):
             self.state.pop(key, None)
         number = created["order"]["number"]
@@ -442,6 +485,13 @@ class OfflineAgent:
         if self._error(result):
             return TurnReply(say.TOOL_ERROR.format(message=self._error(result)))
         return TurnReply(say.HANDOFF)
+
+    def _take_it(self, e: Entities, text: str) -> TurnReply:
+        """"เอาค่ะ" after a game was shown (and is not in the cart yet): put it in the cart."""
+        pending = self.state.get("pending_sku")
+        if pending and any(word in text for word in ("เอา", "ซื้อ", "สั่ง")) and not self._in_cart(pending):
+            return self._add(pending, 1)
+        return self._unknown(e, text)
 
     def _unknown(self, e: Entities, text: str) -> TurnReply:
         """Last try: the whole message may be a product name."""

@@ -344,14 +344,24 @@ def _shipping_fields(cased: str, expecting: str | None, ent: Entities) -> tuple[
             if match and _ADDRESS_MARK_RE.search(match.group(1)):
                 ent.address = _strip_particles(match.group(1))
     single = _strip_particles(_LABEL_RE.sub("", cased.replace("\n", " ")))
-    if expecting == "shipping_name" and ent.name is None and single and not re.search(r"\d", single) \
-            and len(single) <= 80:
+    if expecting == "shipping_name" and ent.name is None and single and looks_like_name(single):
         ent.name = single
         return ("name",)
     if expecting == "shipping_address" and ent.address is None and len(single) >= 8:
         ent.address = single
         return ("address",)
     return ()
+
+
+_NOT_IN_NAMES = ("?", "ไหม", "มั้ย", "อะไร", "ยังไง", "อย่างไร", "เท่าไร", "เท่าไหร่", "คำสั่ง", "ลืม", "บอก",
+                 "ช่วย", "ราคา", "ตะกร้า", "ยกเลิก", "prompt", "system", "ignore", "instruction")
+
+
+def looks_like_name(text: str) -> bool:
+    """A bare answer to "the recipient's name?": short, no digits, no question or instruction words."""
+    text = text.strip()
+    return (2 <= len(text) <= 80 and len(text.split()) <= 5 and not re.search(r"\d", text)
+            and not any(word in text.lower() for word in _NOT_IN_NAMES))
 
 
 # ---------------------------------------------------------------- product words
@@ -520,6 +530,7 @@ def _adjust(scores: dict[Intent, float], ent: Entities, expecting: str | None, c
     question = _QUESTION_RE.search(compact) is not None
     buying = _BUYING_RE.search(compact) is not None
     if (ent.quantity or ent.refers_to_previous) and Intent.CHANGE_CART not in scores \
+            and Intent.REMOVE_FROM_CART not in scores \
             and (Intent.ADD_TO_CART in scores or not scores) and (buying or not question):
         add(Intent.ADD_TO_CART, 1.0)
     if question and not buying and Intent.ADD_TO_CART in scores:

@@ -58,7 +58,20 @@ def product_bubble(product: dict) -> dict:
             "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}}
 
 
-def product_carousel(products: list[dict], alt_text: str = "สินค้าที่ทางร้านแนะนำ") -> dict:
+def products_alt_text(products: list[dict]) -> str:
+    """What the chat list and notifications show instead of the cards: the games and prices, not a
+    generic "recommended" (a search result or a sold-out game is no recommendation)."""
+    def one(product: dict) -> str:
+        name = (product.get("name_th") or product.get("name_en") or "").strip()
+        return f"{name} {format_baht(product['price_satang'])}"
+
+    if len(products) == 1:
+        return one(products[0])[:400]
+    return f"สินค้า {len(products)} รายการ: " + ", ".join(one(p) for p in products[:5])[:380]
+
+
+def product_carousel(products: list[dict], alt_text: str | None = None) -> dict:
+    alt_text = alt_text or products_alt_text(products[:MAX_BUBBLES])
     bubbles = [product_bubble(p) for p in products[:MAX_BUBBLES]]
     if len(bubbles) == 1:
         return flex(alt_text, bubbles[0])

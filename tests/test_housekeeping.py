@@ -1,0 +1,242 @@
+"""bot.housekeeping.run_once against the fake LINE server and a fake slip provider: unpaid orders expire and
+give their stock back; a slip decided after the provider was down is pushed to the customer once, with a
+stable retry key, however many rounds (or processes) run."""
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from bot.housekeeping import RETRY_KEYS, run_once
+from bot.line_api import LineApi
+from bot.models import Order, OrderItem, OrderStatus, Payment, SlipCheck
+from bot.settings import load_settings
+from fake_line_api import FakeLine
+from payments.checks import check_slip
+from payments.providers import BANGKOK, ProviderUnavailable, SlipProvider, Verification
+from payments.slip_qr import parse_slip_payload
+from shop_data import seed_shop, stock_of
+from slip_images import slip_payload
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+TOTAL = 139000  # one Azul
+REF = "016330142045BPM05678"
+
+
+class FakeProvider(SlipProvider):
+    """Down (raises ProviderUnavailable) until `up`; then confirms the slip for TOTAL, paid to the shop."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.up = False
+        self.calls = 0
+        self.barrier: threading.Barrier | None = None
+
+    def verify(self, payload, image=None, *, amount_satang=None):
+        self.calls += 1
+        if self.barrier is not None:
+            self.barrier.wait(timeout=10)
+        if not self.up:
+            raise ProviderUnavailable("bank down", raw={"code": "bank_down"})
+        slip = parse_slip_payload(payload)
+        return Verification(self.name, found=True, amount_satang=TOTAL, trans_ref=slip.trans_ref,
+                            sending_bank=slip.sending_bank, receiving_bank="014",
+                            transferred_at=(NOW - timedelta(minutes=5)).astimezone(BANGKOK),
+                            receiver_name="ร้านบอร์ดเกมตัวอย่าง", receiver_proxy="xxx-xxx-5678",
+                            sender_name="นาย ทดสอบ ใจดี", raw={"from": "fake"})
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_line():
+    server = FakeLine().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path, fake_line):
+    return load_settings(_env_file=None, app_env="test", database_url=f"sqlite:///{tmp_path / 'x.db'}",
+                         line_channel_secret="test-secret", line_channel_access_token="test-token",
+                         line_api_base_url=fake_line.url, promptpay_id="0812345678",
+                         shop_name="ร้านบอร์ดเกมตัวอย่าง", slip_provider="simulator")
+
+
+@pytest.fixture
+def line(settings):
+    api = LineApi(settings)
+    api.push_backoff_seconds = 0.01
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    fake = FakeProvider()
+    monkeypatch.setattr("payments.checks.get_provider", lambda settings: fake)
+    return fake
+
+
+def azul_order(db, customer_id: int, created: datetime = NOW - timedelta(minutes=10),
+               minutes: int = 60) -> int:
+    """An unpaid order for the last Azul, its stock reserved as checkout does."""
+    from bot.models import Product
+
+    with db.session() as session:
+        azul = session.scalar(select(Product).where(Product.sku == "AZUL"))
+        azul.stock -= 1
+        order = Order(number=f"SB-{uuid.uuid4().hex[:8]}", customer_id=customer_id,
+                      status=OrderStatus.AWAITING_PAYMENT.value, fulfilment="pickup", subtotal_satang=TOTAL,
+                      total_satang=TOTAL, created_at=created, expires_at=created + timedelta(minutes=minutes))
+        order.items = [OrderItem(product_id=azul.id, name="อาซูล", unit_price_satang=TOTAL, quantity=1)]
+        session.add(order)
+        session.flush()
+        return order.id
+
+
+def status_of(db, order_id: int) -> str:
+    with db.session() as session:
+        return session.get(Order, order_id).status
+
+
+def pending_slip(db, settings, customer_id: int, order_id: int, provider: FakeProvider) -> int:
+    result = check_slip(db, settings, customer_id=customer_id, order_id=order_id, payload=slip_payload("004", REF),
+                        now=NOW, provider=provider)
+    assert result.outcome == "pending"
+    return result.slip_check_id
+
+
+# ---------------------------------------------------------------- expiry
+
+def test_expiry_releases_stock_and_keeps_other_orders(db, settings, line, fake_line, provider):
+    shop = seed_shop(db)
+    due = azul_order(db, shop.alice, created=NOW - timedelta(hours=2))
+    assert stock_of(db, "AZUL") == 0
+    with db.session() as session:  # Bob's order is younger: not due yet
+        fresh = Order(number="SB-FRESH", customer_id=shop.bob, status=OrderStatus.AWAITING_PAYMENT.value,
+                      fulfilment="pickup", subtotal_satang=TOTAL, total_satang=TOTAL, created_at=NOW,
+                      expires_at=NOW + timedelta(hours=1))
+        session.add(fresh)
+        session.flush()
+        fresh_id = fresh.id
+
+    result = run_once(db, settings, line, now=NOW)
+    assert result["expired_orders"] == 1 and result["slip_decisions_sent"] == 0
+    assert status_of(db, due) == "expired" and status_of(db, fresh_id) == "awaiting_payment"
+    assert stock_of(db, "AZUL") == 1
+    assert run_once(db, settings, line, now=NOW)["expired_orders"] == 0
+    assert stock_of(db, "AZUL") == 1  # released once only
+    assert fake_line.of("push") == [] and provider.calls == 0  # nothing pending: the provider is not asked
+
+
+def test_an_order_whose_slip_is_being_checked_does_not_expire(db, settings, line, provider):
+    shop = seed_shop(db)
+    order_id = azul_order(db, shop.alice)
+    pending_slip(db, settings, shop.alice, order_id, provider)
+    assert status_of(db, order_id) == "payment_pending"
+    run_once(db, settings, line, now=NOW + timedelta(hours=3))  # long past the deadline, provider still down
+    assert status_of(db, order_id) == "payment_pending" and stock_of(db, "AZUL") == 0
+
+
+# ---------------------------------------------------------------- slips decided later
+
+def test_pending_slip_decided_later_is_pushed_exactly_once(db, settings, line, fake_line, provider):
+    shop = seed_shop(db)
+    order_id = azul_order(db, shop.alice)
+    check_id = pending_slip(db, settings, shop.alice, order_id, provider)
+
+    assert run_once(db, settings, line, now=NOW + timedelta(seconds=30))["slip_decisions_sent"] == 0  # not due
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=2))["slip_decisions_sent"] == 0  # still down
+    assert fake_line.of("push") == [] and status_of(db, order_id) == "payment_pending"
+
+    provider.up = True
+    later = NOW + timedelta(minutes=10)
+    assert run_once(db, settings, line, now=later)["slip_decisions_sent"] == 1
+    assert run_once(db, settings, line, now=later)["slip_decisions_sent"] == 0
+    assert run_once(db, settings, line, now=later + timedelta(hours=1))["slip_decisions_sent"] == 0
+
+    [push] = fake_line.of("push")
+    assert push["status"] == 200 and push["body"]["to"] == "U" + "a" * 32
+    assert push["retry_key"] == str(uuid.uuid5(RETRY_KEYS, f"slip-check-{check_id}-0"))
+    text, receipt = push["body"]["messages"]
+    assert "ได้รับชำระเงิน" in text["text"] and "1,390 บาท" in text["text"]
+    assert receipt["type"] == "flex" and "ใบเสร็จ" in receipt["altText"]
+    assert status_of(db, order_id) == "paid"
+    with db.session() as session:
+        assert len(session.scalars(select(Payment)).all()) == 1
+        assert session.get(SlipCheck, check_id).outcome == "paid"
+
+
+def test_a_repeated_push_of_the_same_decision_is_a_duplicate_not_a_second_message(db, settings, line, fake_line,
+                                                                                  provider):
+    """A push LINE accepted but whose answer got lost is retried with the same key: LINE says 409."""
+    shop = seed_shop(db)
+    order_id = azul_order(db, shop.alice)
+    check_id = pending_slip(db, settings, shop.alice, order_id, provider)
+    fake_line.retry_keys.add(str(uuid.uuid5(RETRY_KEYS, f"slip-check-{check_id}-0")))  # the lost first push
+
+    provider.up = True
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["slip_decisions_sent"] == 1
+    assert [call["status"] for call in fake_line.of("push")] == [409]
+    assert fake_line.delivered() == []
+    assert status_of(db, order_id) == "paid"
+
+
+def test_a_failed_push_is_retried_with_the_same_key(db, settings, line, fake_line, provider):
+    shop = seed_shop(db)
+    order_id = azul_order(db, shop.alice)
+    pending_slip(db, settings, shop.alice, order_id, provider)
+    provider.up = True
+    fake_line.fail_next = [500]
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["slip_decisions_sent"] == 1
+    first, second = fake_line.of("push")
+    assert (first["status"], second["status"]) == (500, 200) and first["retry_key"] == second["retry_key"]
+    assert len(fake_line.delivered()) == 2  # the text and the receipt, once
+
+
+def test_one_customers_failed_push_does_not_silence_the_others(db, settings, line, fake_line, provider):
+    shop = seed_shop(db)
+    alice_order = azul_order(db, shop.alice)
+    with db.session() as session:
+        from bot.models import Product
+
+        session.scalar(select(Product).where(Product.sku == "AZUL")).stock = 1  # a second copy for Bob
+    bob_order = azul_order(db, shop.bob)
+    pending_slip(db, settings, shop.alice, alice_order, provider)
+    check_slip(db, settings, customer_id=shop.bob, order_id=bob_order, payload=slip_payload("004", REF[:-1] + "9"),
+               now=NOW, provider=provider)
+    provider.up = True
+    fake_line.fail_next = [400]  # LINE refuses the first push for good (not retryable)
+
+    result = run_once(db, settings, line, now=NOW + timedelta(minutes=10))
+    assert (result["slip_decisions_sent"], result["slip_decisions_unsent"]) == (1, 1)
+    assert {status_of(db, alice_order), status_of(db, bob_order)} == {"paid"}
+    assert [call["status"] for call in fake_line.of("push")] == [400, 200]
+
+
+def test_two_processes_at_once_push_once(any_db, settings, fake_line, provider):
+    db = any_db
+    shop = seed_shop(db)
+    order_id = azul_order(db, shop.alice)
+    pending_slip(db, settings, shop.alice, order_id, provider)
+    provider.up = True
+    results, apis = [], [LineApi(settings), LineApi(settings)]
+
+    def round_(api: LineApi) -> None:
+        results.append(run_once(db, settings, api, now=NOW + timedelta(minutes=10)))
+
+    threads = [threading.Thread(target=round_, args=(api,)) for api in apis]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for api in apis:
+        api.close()
+    assert sorted(r["slip_decisions_sent"] for r in results) == [0, 1]
+    assert len(fake_line.delivered()) == 2 and status_of(db, order_id) == "paid"
