@@ -8,6 +8,7 @@ from bot.replies.messages import image, text, with_quick_replies
 
 LISTING_TOOLS = {"search_products", "recommend_games", "get_product_details"}
 CART_CHANGES = {"add_to_cart", "update_cart_item", "remove_cart_item"}
+SUMMARY_TOOLS = {"preview_order", "set_shipping_details"}
 
 
 def _last(calls: list[ToolCall], names: set[str]) -> ToolCall | None:
@@ -23,13 +24,25 @@ def _products(call: ToolCall) -> list[dict]:
     return [p for p in call.result.get("results", []) if p.get("kind", "product") == "product" and p.get("sku")]
 
 
+def summary_to_confirm(reply: TurnReply) -> dict | None:
+    """The order summary this turn left awaiting the customer's confirmation, if any."""
+    if reply.show_summary:
+        return reply.show_summary
+    summary = _last(reply.tool_calls, SUMMARY_TOOLS)
+    if (summary is not None and summary.result.get("ready_to_confirm")
+            and summary is _last(reply.tool_calls, SUMMARY_TOOLS | {"create_order"})):
+        return summary.result   # the LLM showed a complete summary: the customer confirms by button or words
+    return None
+
+
 def attachment(reply: TurnReply) -> dict | None:
     calls = reply.tool_calls
     qr = _last(calls, {"create_payment_qr"})
     if qr is not None:
         return image(qr.result["image_url"], qr.result.get("preview_url"))
-    if reply.show_summary:
-        return flex.order_summary(reply.show_summary)
+    summary = summary_to_confirm(reply)
+    if summary is not None:
+        return flex.order_summary(summary)
     cart = _last(calls, {"view_cart"})
     if cart is not None and (reply.show_cart or calls[-1] is cart) and cart.result.get("items"):
         return flex.cart_bubble(cart.result)

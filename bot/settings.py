@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     llm_turn_deadline_seconds: float = Field(default=40.0, gt=0)
     llm_max_visual_tokens: int = Field(default=1280, ge=4, le=16384)   # per customer photo, after resizing
     llm_history_tokens: int = Field(default=1500, ge=0)                # recent turns sent with each request
+    llm_retry_after_seconds: float = Field(default=30.0, gt=0)         # circuit breaker cool-down after a failure
 
     admin_password: SecretStr = SecretStr("")
 

@@ -17,7 +17,7 @@ from agent.mcp_client import ToolSession
 from agent.offline.dialogue import OfflineAgent
 from agent.reply import TurnReply
 from agent.tools import ToolContext
-from bot.compose import compose
+from bot.compose import compose, summary_to_confirm
 from bot.db import Database
 from bot.settings import Settings
 from bot.shop.customers import get_or_create_customer
@@ -106,10 +106,16 @@ class Turn:
     def _answer_text(self, text: str) -> TurnReply:
         llm = self._llm()
         if llm is not None:
-            reply = llm.answer(self.customer_id, text=text, image_jpeg=None)
+            reply = llm.answer(self.customer_id, text=text, image_jpeg=None,
+                               summary_awaiting_confirmation=self.state.get("expecting") == "confirm_order")
             if reply is not None:
+                self._hand_over_to_offline(reply)
                 return reply
         return self.offline.respond(self.state, text=text)
+
+    def _hand_over_to_offline(self, reply: TurnReply) -> None:
+        """Whichever agent answers the next message knows whether a summary awaits confirmation."""
+        self.offline.after_other_agent(self.state, summary_to_confirm(reply))
 
     def _llm(self):
         if not self.settings.llm_base_url:
@@ -139,6 +145,7 @@ class Turn:
         if llm is not None and reading.kind != "invalid_image":
             reply = llm.answer(self.customer_id, text=None, image_jpeg=data)
             if reply is not None:
+                self._hand_over_to_offline(reply)
                 return self._send(reply)
         return self._send(TurnReply(phrases.IMAGE_NOT_SLIP, suggestions=phrases.MAIN_MENU))
 
@@ -156,3 +163,12 @@ class Turn:
             self.state.pop("open_order", None)
         self.reply_text = result.message_th
         return slip_messages(self.db, result)
+
+
+def llm_status(settings: Settings) -> dict | None:
+    """This process's view of the LLM for /readyz (None when no LLM is configured)."""
+    if not settings.llm_base_url:
+        return None
+    from agent.llm.turn import circuit_status
+
+    return circuit_status(settings)

@@ -111,8 +111,9 @@ class FakeVLLMServer:
     """TEST DOUBLE of `vllm serve` (see the module docstring). Use as a context manager."""
 
     def __init__(self, *, model: str = DEFAULT_MODEL, hermes_parser: bool = True, api_key: str | None = None,
-                 max_images: int = 2, models_status: int = 200) -> None:
+                 max_images: int = 2, models_status: int = 200, port: int = 0) -> None:
         self.model = model
+        self.port = port   # 0: a random free port; a fixed one lets a test bring a "crashed" server back
         self.hermes_parser = hermes_parser
         self.api_key = api_key
         self.max_images = max_images
@@ -129,7 +130,7 @@ class FakeVLLMServer:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> "FakeVLLMServer":
         handler = _handler_for(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="fake-vllm", daemon=True)

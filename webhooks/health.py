@@ -1,7 +1,8 @@
 """/healthz (process up) and /readyz (database, queue, LLM; plus inbox counts for staff).
 
 /readyz answers 503 when the service cannot take or process events (database or queue down) and
-200 "degraded" when only the LLM is down: events are still stored and answered (the turn falls back).
+200 "degraded" when only the LLM is down (its /v1/models fails, or this process's turns have been falling
+back since their last LLM failure): events are still stored and answered (the turn falls back).
 """
 from __future__ import annotations
 
@@ -37,6 +38,18 @@ def _check_llm(settings) -> str:
     return "ok" if response.status_code == 200 else f"down (HTTP {response.status_code})"
 
 
+def _llm_circuit(settings) -> str | None:
+    """The turns' own view: the server may list its model yet fail chat requests (500s, hangs, garbage),
+    and while the turns' circuit breaker is open the offline agent answers alone."""
+    from bot.turn import llm_status
+
+    status = llm_status(settings) or {"state": "ok"}
+    if status["state"] == "ok":
+        return None
+    reason = (status.get("last_error") or status["state"]).split(":")[0]   # no URLs or bodies in a public check
+    return f"down (turns fall back after {reason})"
+
+
 @bp.get("/readyz")
 def readyz():
     settings = current_app.extensions["salesbot.settings"]
@@ -56,6 +69,9 @@ def readyz():
     checks["queue"] = queue_detail if queue_ok else f"down: {queue_detail}"
     if settings.llm_base_url:
         checks["llm"] = _check_llm(settings)
+        circuit = _llm_circuit(settings)
+        if checks["llm"] == "ok" and circuit:
+            checks["llm"] = circuit
 
     if checks["database"] != "ok" or not queue_ok:
         status, code = "unavailable", 503

@@ -31,6 +31,9 @@ CONFIRMED_TOOLS = frozenset({"create_order"})
 CART_CHANGING_TOOLS = frozenset({"add_to_cart", "update_cart_item", "remove_cart_item", "set_shipping_details"})
 NOT_CONFIRMED = {"error": "not_confirmed",
                  "message_th": "ตะกร้าหรือข้อมูลจัดส่งเพิ่งเปลี่ยนในข้อความนี้ ต้องแสดงสรุปให้ลูกค้ายืนยันก่อนสร้างคำสั่งซื้อ"}
+NO_SUMMARY_SHOWN = {"error": "not_confirmed",
+                    "message_th": "ลูกค้ายังไม่ได้เห็นสรุปคำสั่งซื้อล่าสุด ให้เรียก preview_order "
+                                  "แล้วแสดงสรุปให้ลูกค้ายืนยันในข้อความถัดไปก่อนสร้างคำสั่งซื้อ"}
 
 
 class ToolSession(Protocol):
@@ -75,6 +78,7 @@ class _Turn:
     openai_tools: list[dict] | None = None
     reply: AgentReply = field(default_factory=lambda: AgentReply(text=""))
     done_calls: dict[str, Any] = field(default_factory=dict)
+    order_confirmable: bool = True   # the reply before this message showed the customer an order summary
 
     def fallback(self, reason: str, detail: str = "") -> AgentReply:
         log.warning("LLM turn falls back to the offline agent: %s %s", reason, detail)
@@ -138,6 +142,9 @@ class _Turn:
         if call.name in CONFIRMED_TOOLS and cart_changed:
             log.info("refused %s in the turn that changed the cart", call.name)
             return NOT_CONFIRMED
+        if call.name in CONFIRMED_TOOLS and not self.order_confirmable:
+            log.info("refused %s: no summary was shown to the customer before this message", call.name)
+            return NO_SUMMARY_SHOWN
         key = call.name + to_json(arguments)
         if key in self.done_calls:   # the same call again in one turn: a loop, never a second side effect
             return self.done_calls[key]
@@ -163,18 +170,21 @@ def _user_message(user_text: str | None, image_jpeg: bytes | None, max_visual_to
 def run_llm_turn(client: ChatBackend, tools: ToolSession, *, history: list[dict], user_text: str | None,
                  image_jpeg: bytes | None, tool_mode: str, max_rounds: int = 5, deadline_s: float,
                  shop_name: str | None = None, max_visual_tokens: int = DEFAULT_MAX_VISUAL_TOKENS,
-                 temperature: float = DEFAULT_TEMPERATURE, max_tokens: int = 800) -> AgentReply:
+                 temperature: float = DEFAULT_TEMPERATURE, max_tokens: int = 800,
+                 order_confirmable: bool = True) -> AgentReply:
     """Answer one customer message (text and/or a photo) with the LLM and the shop tools.
 
     `history` is already trimmed (see agent.llm.history.trim_history). At most `max_rounds` LLM calls
     may ask for tools; one more call is allowed to correct a reply that quoted a price no tool returned.
+    `order_confirmable=False` (the caller knows no order summary was awaiting confirmation) refuses
+    create_order whatever the model believes the customer said.
     """
     if tool_mode not in ("prompt", "native"):
         raise ValueError("tool_mode must be 'prompt' or 'native'")
     if not (user_text and user_text.strip()) and image_jpeg is None:
         raise ValueError("a turn needs text or an image")
     turn = _Turn(client=client, tools=tools, tool_mode=tool_mode, deadline=time.monotonic() + deadline_s,
-                 temperature=temperature, max_tokens=max_tokens)
+                 temperature=temperature, max_tokens=max_tokens, order_confirmable=order_confirmable)
     try:
         return _run(turn, history=history, user_text=user_text, image_jpeg=image_jpeg, max_rounds=max_rounds,
                     shop_name=shop_name, max_visual_tokens=max_visual_tokens)

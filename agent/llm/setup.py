@@ -11,7 +11,7 @@ def chat_client_from_settings(settings: Settings) -> ChatClient | None:
         return None
     return ChatClient(settings.llm_base_url, settings.llm_model,
                       api_key=settings.llm_api_key.get_secret_value(),
-                      timeout_s=settings.llm_timeout_seconds)
+                      timeout_s=settings.llm_timeout_seconds, cooldown_s=settings.llm_retry_after_seconds)
 
 
 __all__ = ["chat_client_from_settings"]

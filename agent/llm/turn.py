@@ -34,6 +34,13 @@ def shared_client(settings: Settings) -> ChatClient | None:
         return _clients[key]
 
 
+def circuit_status(settings: Settings) -> dict | None:
+    """This process's view of the LLM (None without LLM_BASE_URL): "ok", or "degraded"/"probing" after a
+    failed turn until a request succeeds again. Only turns update it; /readyz reads it."""
+    client = shared_client(settings)
+    return client.status() if client is not None else None
+
+
 class LLMAgent:
     def __init__(self, db: Database, settings: Settings, client: ChatClient, tools: ToolSession):
         self.db, self.settings, self.client, self.tools = db, settings, client, tools
@@ -45,12 +52,16 @@ class LLMAgent:
         return trim_history([{"role": r.role, "content": r.text} for r in reversed(rows)],
                             self.settings.llm_history_tokens)
 
-    def answer(self, customer_id: int, *, text: str | None, image_jpeg: bytes | None) -> TurnReply | None:
+    def answer(self, customer_id: int, *, text: str | None, image_jpeg: bytes | None,
+               summary_awaiting_confirmation: bool = False) -> TurnReply | None:
+        """`summary_awaiting_confirmation`: the previous reply showed an order summary; only then may the
+        model create the order (the customer can only confirm what they have seen)."""
         settings = self.settings
         reply = run_llm_turn(self.client, self.tools, history=self.history(customer_id), user_text=text,
                              image_jpeg=image_jpeg, tool_mode=settings.llm_tool_mode,
                              deadline_s=settings.llm_turn_deadline_seconds, shop_name=settings.shop_name,
-                             max_visual_tokens=settings.llm_max_visual_tokens)
+                             max_visual_tokens=settings.llm_max_visual_tokens,
+                             order_confirmable=summary_awaiting_confirmation)
         log.info("llm turn: calls=%d prompt_tokens=%d visual_tokens=%d fallback=%s", reply.llm_calls,
                  reply.prompt_tokens, reply.visual_tokens, reply.fallback_reason)
         if reply.fallback_reason:
