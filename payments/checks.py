@@ -124,12 +124,12 @@ def check_slip(db, settings, *, customer_id: int, order_id: int | None, image: b
                 note=(reading.detail or "")[:500])
 
     reason = _reading_problem(reading)
+    if reason is None and _slip_already_paid(db, reading) is not None:
+        reason = "slip_used"  # first: a re-sent slip is "already used", whether or not an order is open
     if reason is None and order is None:
         reason = "no_open_order"
     if reason is None and order.status not in PAYABLE:
         reason = _closed_order_reason(db, order, reading)
-    if reason is None and _slip_already_paid(db, reading) is not None:
-        reason = "slip_used"
     if reason is not None:
         return _record_final(db, base, order, reason, now, provider_name="")
 

@@ -167,6 +167,14 @@ def test_a_slip_pays_only_once(db, shop_settings):
     assert state(db, order_b)[0] == OrderStatus.AWAITING_PAYMENT.value
 
 
+def test_a_slip_sent_again_after_payment_is_already_used_not_a_case_for_staff(db, shop_settings):
+    customer_id, order_id = add_order(db)
+    run(db, shop_settings, customer_id, order_id, FakeProvider())
+    again = run(db, shop_settings, customer_id, None, FakeProvider())  # no order awaits payment any more
+    assert (again.outcome, again.reason) == (SlipOutcome.REJECTED, "slip_used")
+    assert state(db, order_id)[0] == OrderStatus.PAID.value
+
+
 def test_same_slip_twice_for_the_same_order_is_friendly(db, shop_settings):
     customer_id, order_id = add_order(db)
     run(db, shop_settings, customer_id, order_id, FakeProvider())
