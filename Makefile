@@ -34,8 +34,16 @@ dev: install system-deps
 test: install system-deps
 	$(BIN)/pytest
 
-bench: install
+bench: install  # every benchmark; figures and how to read them: docs/benchmarks.md
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/slips.py --count 300 --seed 1
+	$(BIN)/python bench/promptpay.py
+	$(BIN)/python bench/intents.py
+	$(BIN)/python bench/mcp_tools.py
+	$(BIN)/python bench/conversation.py --customers 10
+	$(BIN)/python bench/llm.py
+	$(BIN)/python bench/llm_conversation.py
+	$(BIN)/python bench/webhook.py
 
 clean:
 	rm -rf $(VENV) var/*.db
