@@ -16,8 +16,8 @@ from bot.models import Order, OrderItem, OrderStatus, Payment, SlipCheck
 from bot.settings import load_settings
 from fake_line_api import FakeLine
 from payments.checks import check_slip
-from payments.providers import BANGKOK, ProviderUnavailable, SlipProvider, Verification
-from payments.slip_qr import parse_slip_payload
+from fake_slip_provider import FakeProvider
+from payments.providers import BANGKOK, ProviderUnavailable
 from shop_data import seed_shop, stock_of
 from slip_images import slip_payload
 
@@ -26,31 +26,10 @@ TOTAL = 139000  # one Azul
 REF = "016330142045BPM05678"
 
 
-class FakeProvider(SlipProvider):
-    """Down (raises ProviderUnavailable) until `up`; then confirms the slip for TOTAL, paid to the shop."""
-
-    name = "fake"
-
-    def __init__(self):
-        self.up = False
-        self.calls = 0
-        self.barrier: threading.Barrier | None = None
-
-    def verify(self, payload, image=None, *, amount_satang=None):
-        self.calls += 1
-        if self.barrier is not None:
-            self.barrier.wait(timeout=10)
-        if not self.up:
-            raise ProviderUnavailable("bank down", raw={"code": "bank_down"})
-        slip = parse_slip_payload(payload)
-        return Verification(self.name, found=True, amount_satang=TOTAL, trans_ref=slip.trans_ref,
-                            sending_bank=slip.sending_bank, receiving_bank="014",
-                            transferred_at=(NOW - timedelta(minutes=5)).astimezone(BANGKOK),
-                            receiver_name="ร้านบอร์ดเกมตัวอย่าง", receiver_proxy="xxx-xxx-5678",
-                            sender_name="นาย ทดสอบ ใจดี", raw={"from": "fake"})
-
-    def close(self) -> None:
-        pass
+def down_provider() -> FakeProvider:
+    """Down (raises ProviderUnavailable) until its `answer` is cleared; then confirms the slip for TOTAL."""
+    return FakeProvider(ProviderUnavailable("bank down", raw={"code": "bank_down"}), amount_satang=TOTAL,
+                        transferred_at=(NOW - timedelta(minutes=5)).astimezone(BANGKOK))
 
 
 @pytest.fixture
@@ -78,7 +57,7 @@ def line(settings):
 
 @pytest.fixture
 def provider(monkeypatch):
-    fake = FakeProvider()
+    fake = down_provider()
     monkeypatch.setattr("payments.checks.get_provider", lambda settings: fake)
     return fake
 
@@ -155,7 +134,7 @@ def test_pending_slip_decided_later_is_pushed_exactly_once(db, settings, line, f
     assert run_once(db, settings, line, now=NOW + timedelta(minutes=2))["slip_decisions_sent"] == 0  # still down
     assert fake_line.of("push") == [] and status_of(db, order_id) == "payment_pending"
 
-    provider.up = True
+    provider.answer = None
     later = NOW + timedelta(minutes=10)
     assert run_once(db, settings, line, now=later)["slip_decisions_sent"] == 1
     assert run_once(db, settings, line, now=later)["slip_decisions_sent"] == 0
@@ -181,7 +160,7 @@ def test_a_repeated_push_of_the_same_decision_is_a_duplicate_not_a_second_messag
     check_id = pending_slip(db, settings, shop.alice, order_id, provider)
     fake_line.retry_keys.add(str(uuid.uuid5(RETRY_KEYS, f"slip-check-{check_id}-0")))  # the lost first push
 
-    provider.up = True
+    provider.answer = None
     assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["slip_decisions_sent"] == 1
     assert [call["status"] for call in fake_line.of("push")] == [409]
     assert fake_line.delivered() == []
@@ -192,7 +171,7 @@ def test_a_failed_push_is_retried_with_the_same_key(db, settings, line, fake_lin
     shop = seed_shop(db)
     order_id = azul_order(db, shop.alice)
     pending_slip(db, settings, shop.alice, order_id, provider)
-    provider.up = True
+    provider.answer = None
     fake_line.fail_next = [500]
     assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["slip_decisions_sent"] == 1
     first, second = fake_line.of("push")
@@ -211,7 +190,7 @@ def test_one_customers_failed_push_does_not_silence_the_others(db, settings, lin
     pending_slip(db, settings, shop.alice, alice_order, provider)
     check_slip(db, settings, customer_id=shop.bob, order_id=bob_order, payload=slip_payload("004", REF[:-1] + "9"),
                now=NOW, provider=provider)
-    provider.up = True
+    provider.answer = None
     fake_line.fail_next = [400]  # LINE refuses the first push for good (not retryable)
 
     result = run_once(db, settings, line, now=NOW + timedelta(minutes=10))
@@ -225,7 +204,7 @@ def test_two_processes_at_once_push_once(any_db, settings, fake_line, provider):
     shop = seed_shop(db)
     order_id = azul_order(db, shop.alice)
     pending_slip(db, settings, shop.alice, order_id, provider)
-    provider.up = True
+    provider.answer = None
     results, apis = [], [LineApi(settings), LineApi(settings)]
 
     def round_(api: LineApi) -> None:

@@ -13,44 +13,16 @@ from bot.models import Customer, Order, OrderStatus, Payment, SlipCheck, SlipOut
 from bot.settings import load_settings
 from payments.checks import MESSAGES_TH, check_slip, retry_pending_slips
 from payments.promptpay import build_payload
-from payments.providers import BANGKOK, ProviderUnavailable, SlipProvider, Verification, get_provider
+from payments.providers import BANGKOK, ProviderUnavailable, Verification, get_provider
 from payments.providers.base import FLAG_DUPLICATE, NOT_FOUND, QUOTA_EXCEEDED
 from payments.qr_image import render_qr_png
 from payments.receiver import digits_match, names_match
+from fake_slip_provider import TRANSFERRED, FakeProvider
 from slip_images import encode, screenshot, slip_page, slip_payload
 
 NOW = datetime(2026, 11, 26, 7, 10, tzinfo=timezone.utc)          # 14:10 in Bangkok
 ORDER_CREATED = NOW - timedelta(minutes=20)
-TRANSFERRED = datetime(2026, 11, 26, 14, 3, tzinfo=BANGKOK)       # 7 minutes before NOW
 REF = "016330142045BPM05678"
-
-
-class FakeProvider(SlipProvider):
-    """Answers with a Verification for the slip it is asked about (or raises); counts calls."""
-
-    name = "fake"
-
-    def __init__(self, answer=None, **fields):
-        self.answer = answer
-        self.fields = fields
-        self.calls = 0
-        self.barrier: threading.Barrier | None = None
-
-    def verify(self, payload, image=None, *, amount_satang=None):
-        self.calls += 1
-        if self.barrier is not None:
-            self.barrier.wait(timeout=10)
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        if isinstance(self.answer, Verification):
-            return self.answer
-        from payments.slip_qr import parse_slip_payload
-        slip = parse_slip_payload(payload)
-        values = dict(amount_satang=126000, trans_ref=slip.trans_ref, sending_bank=slip.sending_bank,
-                      receiving_bank="014", transferred_at=TRANSFERRED, receiver_name="ร้านบอร์ดเกมตัวอย่าง",
-                      receiver_proxy="xxx-xxx-5678", sender_name="นาย ทดสอบ ใจดี", raw={"from": "fake"})
-        values.update(self.fields)
-        return Verification(self.name, found=True, **values)
 
 
 @pytest.fixture
