@@ -100,20 +100,12 @@ def _check_message(report: Report, index: int, message) -> None:
         report.error(f"Must be one of the following values: [{', '.join(MESSAGE_TYPES)}]", f"{prop}.type")
         return
     if kind == "text":
-        text = message.get("text")
-        if not isinstance(text, str) or not text:
-            report.error("May not be empty", f"{prop}.text")
-        elif utf16_length(text) > MAX_TEXT:
-            report.error(f"Length must be between 0 and {MAX_TEXT}", f"{prop}.text")
+        _check_text(report, message.get("text"), MAX_TEXT, f"{prop}.text", measure=utf16_length)
     elif kind == "image":
         for key in ("originalContentUrl", "previewImageUrl"):
             _check_image_url(report, message.get(key), f"{prop}.{key}", body_level=True)
     elif kind == "flex":
-        alt = message.get("altText")
-        if not isinstance(alt, str) or not alt:
-            report.error("May not be empty", f"{prop}.altText")
-        elif len(alt) > MAX_ALT_TEXT:
-            report.error(f"Length must be between 0 and {MAX_ALT_TEXT}", f"{prop}.altText")
+        _check_text(report, message.get("altText"), MAX_ALT_TEXT, f"{prop}.altText")
         contents = message.get("contents")
         if not isinstance(contents, dict):
             report.error("May not be empty", f"{prop}.contents")
@@ -125,6 +117,14 @@ def _check_message(report: Report, index: int, message) -> None:
     quick = message.get("quickReply")
     if quick is not None:
         _check_quick_reply(report, quick, f"{prop}.quickReply")
+
+
+def _check_text(report: Report, value, limit: int, prop: str, measure=len) -> None:
+    """A required string of at most `limit` characters (as LINE counts them), with LINE's error wording."""
+    if not isinstance(value, str) or not value:
+        report.error("May not be empty", prop)
+    elif measure(value) > limit:
+        report.error(f"Length must be between 0 and {limit}", prop)
 
 
 def _check_image_url(report: Report, url, prop: str, *, body_level: bool, details: list | None = None) -> None:
