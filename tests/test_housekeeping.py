@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.housekeeping import RETRY_KEYS, run_once
+from bot.housekeeping import run_once
+from bot.notifications import RETRY_KEYS
 from bot.line_api import LineApi
 from bot.models import Order, OrderItem, OrderStatus, Payment, SlipCheck
 from bot.settings import load_settings
@@ -219,3 +220,39 @@ def test_two_processes_at_once_push_once(any_db, settings, fake_line, provider):
         api.close()
     assert sorted(r["slip_decisions_sent"] for r in results) == [0, 1]
     assert len(fake_line.delivered()) == 2 and status_of(db, order_id) == "paid"
+
+
+def test_a_push_that_keeps_failing_this_round_is_sent_next_round(db, settings, line, fake_line, provider):
+    from bot.line_api import PUSH_ATTEMPTS
+
+    shop = seed_shop(db)
+    order_id = azul_order(db, shop.alice)
+    check_id = pending_slip(db, settings, shop.alice, order_id, provider)
+    provider.answer = None
+    fake_line.fail_next = [503] * PUSH_ATTEMPTS  # LINE down for the whole first round
+    first = run_once(db, settings, line, now=NOW + timedelta(minutes=10))
+    assert (first["slip_decisions_sent"], first["slip_decisions_unsent"]) == (0, 1)
+    assert status_of(db, order_id) == "paid" and fake_line.delivered() == []
+
+    second = run_once(db, settings, line, now=NOW + timedelta(minutes=11))
+    assert (second["slip_decisions_sent"], second["slip_decisions_unsent"]) == (1, 0)
+    assert len(fake_line.delivered()) == 2  # the text and the receipt, once
+    assert {call["retry_key"] for call in fake_line.of("push")} == {
+        str(uuid.uuid5(RETRY_KEYS, f"slip-check-{check_id}-0"))}
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=12))["slip_decisions_sent"] == 0
+
+
+def test_a_push_line_refuses_for_good_is_not_retried(db, settings, line, fake_line, provider):
+    from bot.models import Notification
+
+    shop = seed_shop(db)
+    order_id = azul_order(db, shop.alice)
+    pending_slip(db, settings, shop.alice, order_id, provider)
+    provider.answer = None
+    fake_line.fail_next = [400]
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["slip_decisions_unsent"] == 1
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=11))["slip_decisions_unsent"] == 0
+    assert [call["status"] for call in fake_line.of("push")] == [400]
+    with db.session() as session:
+        [notification] = session.scalars(select(Notification)).all()
+        assert notification.given_up_at is not None and "400" in notification.last_error

@@ -117,12 +117,17 @@ def _run_embedded(settings: Settings, turn, burst: bool) -> None:
 @click.option("--limit", default=20, show_default=True, help="failed events to list")
 def status_command(limit: int) -> None:
     """Inbox counts and the latest failed events (staff)."""
+    from bot import notifications
     from bot.db import get_database
     from webhooks import inbox
 
     db = get_database(_settings().database_url)
     counts = inbox.status_counts(db)
     click.echo("  ".join(f"{status}: {count}" for status, count in counts.items()))
+    undelivered = notifications.undelivered(db)
+    if undelivered:
+        click.echo(f"notifications LINE would not take (customers not told; see the notifications table): "
+                   f"{len(undelivered)}: " + ", ".join(undelivered[:limit]))
     for event in inbox.failed_events(db, limit):
         click.echo(f"failed #{event.id} {event.event_type} chat {event.chat_id} attempts {event.attempts} "
                    f"at {event.finished_at:%Y-%m-%d %H:%M}: {event.last_error.splitlines()[0][:200] if event.last_error else ''}")

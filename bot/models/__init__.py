@@ -5,6 +5,7 @@ from bot.models.orders import Order, OrderItem, OrderStatus
 from bot.models.payments import Payment, SlipCheck, SlipOutcome
 from bot.models.inbox import InboxEvent, InboxStatus, OutboundMessage
 from bot.models.media import Media
+from bot.models.notifications import Notification
 
 __all__ = [
     "Game", "Product", "ProductAlias",
@@ -12,5 +13,5 @@ __all__ = [
     "Order", "OrderItem", "OrderStatus",
     "Payment", "SlipCheck", "SlipOutcome",
     "InboxEvent", "InboxStatus", "OutboundMessage",
-    "Media",
+    "Media", "Notification",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 10:18:57.382372
+Create Date: 2026-11-26 11:46:43.950980
 """
 from alembic import op
 import sqlalchemy as sa
@@ -118,6 +118,24 @@ def upgrade() -> None:
     with op.batch_alter_table('chat_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_chat_messages_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_chat_messages_customer_id'), ['customer_id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('messages', sa.Text(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('given_up_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_sent_at'), ['sent_at'], unique=False)
 
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -332,6 +350,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_customer_id'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_sent_at'))
+        batch_op.drop_index(batch_op.f('ix_notifications_customer_id'))
+
+    op.drop_table('notifications')
     with op.batch_alter_table('chat_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_chat_messages_customer_id'))
         batch_op.drop_index(batch_op.f('ix_chat_messages_created_at'))
