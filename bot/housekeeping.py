@@ -7,9 +7,13 @@ import logging
 import threading
 from datetime import datetime
 
+from agent.offline import phrases
 from bot import notifications
 from bot.db import Database
 from bot.line_api import LineApi
+from bot.models import Order
+from bot.money import format_baht
+from bot.replies.messages import text as message_text, with_quick_replies
 from bot.settings import Settings
 from bot.shop.orders import expire_unpaid_orders
 from bot.slip_replies import slip_messages
@@ -24,6 +28,8 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
     from payments.checks import retry_pending_slips
 
     expired = expire_unpaid_orders(db, settings, now)
+    for order_id in expired:
+        _tell_expired(db, order_id)
     for result in retry_pending_slips(db, settings, now):
         if result.outcome != "pending" and result.customer_id is not None:
             notifications.queue(db, result.customer_id, f"slip-check-{result.slip_check_id}",
@@ -31,8 +37,17 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
     sent, unsent = notifications.send_due(db, settings, line)
     if expired or sent or unsent:
         log.info("housekeeping: %d unpaid order(s) expired, %d notification(s) sent, %d not sent",
-                 expired, sent, unsent)
-    return {"expired_orders": expired, "slip_decisions_sent": sent, "slip_decisions_unsent": unsent}
+                 len(expired), sent, unsent)
+    return {"expired_orders": len(expired), "notifications_sent": sent, "notifications_unsent": unsent}
+
+
+def _tell_expired(db: Database, order_id: int) -> None:
+    with db.session() as session:
+        order = session.get(Order, order_id)
+        customer_id, text = order.customer_id, phrases.ORDER_EXPIRED.format(
+            number=order.number, total=format_baht(order.total_satang))
+    notifications.queue(db, customer_id, f"order-expired-{order_id}",
+                        with_quick_replies([message_text(text)], phrases.MAIN_MENU))
 
 
 class Housekeeper:

@@ -283,8 +283,8 @@ def test_provider_down_then_housekeeping_pushes_the_receipt_once(shop):
     later = datetime.now(timezone.utc) + timedelta(minutes=5)  # past the retry's back-off
     try:
         before = len(shop.sim.transcript(user))
-        assert run_once(shop.db, shop.settings(), line, now=later)["slip_decisions_sent"] == 1
-        assert run_once(shop.db, shop.settings(), line, now=later)["slip_decisions_sent"] == 0
+        assert run_once(shop.db, shop.settings(), line, now=later)["notifications_sent"] == 1
+        assert run_once(shop.db, shop.settings(), line, now=later)["notifications_sent"] == 0
     finally:
         line.close()
     pushed = [e for e in shop.sim.transcript(user)[before:] if e["from"] == "bot"]
@@ -373,6 +373,9 @@ def test_an_expired_order_cannot_be_paid(shop):
         line.close()
     assert result["expired_orders"] == 1
     assert [o.status for o in shop.orders(user)] == ["expired"] and shop.stock("AZUL") == 1
+    told = [e["message"].get("text", "") for e in shop.sim.transcript(user)
+            if e.get("from") == "bot" and e.get("via") == "push"]
+    assert len(told) == 1 and "หมดเวลาชำระเงิน" in told[0]  # the customer hears it once, by push
 
     late = shop.sim.pay(user)
     assert "flex" not in types(late) and "ชำระเงินเรียบร้อย" not in text_of(late)

@@ -107,12 +107,15 @@ def test_expiry_releases_stock_and_keeps_other_orders(db, settings, line, fake_l
         fresh_id = fresh.id
 
     result = run_once(db, settings, line, now=NOW)
-    assert result["expired_orders"] == 1 and result["slip_decisions_sent"] == 0
+    assert result["expired_orders"] == 1 and result["notifications_sent"] == 1
     assert status_of(db, due) == "expired" and status_of(db, fresh_id) == "awaiting_payment"
     assert stock_of(db, "AZUL") == 1
     assert run_once(db, settings, line, now=NOW)["expired_orders"] == 0
     assert stock_of(db, "AZUL") == 1  # released once only
-    assert fake_line.of("push") == [] and provider.calls == 0  # nothing pending: the provider is not asked
+    [push] = fake_line.of("push")  # Alice is told once; Bob hears nothing
+    assert push["body"]["to"] == "U" + "a" * 32
+    assert "หมดเวลาชำระเงิน" in push["body"]["messages"][0]["text"] and "1,390 บาท" in push["body"]["messages"][0]["text"]
+    assert provider.calls == 0  # nothing pending: the provider is not asked
 
 
 def test_an_order_whose_slip_is_being_checked_does_not_expire(db, settings, line, provider):
@@ -131,15 +134,15 @@ def test_pending_slip_decided_later_is_pushed_exactly_once(db, settings, line, f
     order_id = azul_order(db, shop.alice)
     check_id = pending_slip(db, settings, shop.alice, order_id, provider)
 
-    assert run_once(db, settings, line, now=NOW + timedelta(seconds=30))["slip_decisions_sent"] == 0  # not due
-    assert run_once(db, settings, line, now=NOW + timedelta(minutes=2))["slip_decisions_sent"] == 0  # still down
+    assert run_once(db, settings, line, now=NOW + timedelta(seconds=30))["notifications_sent"] == 0  # not due
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=2))["notifications_sent"] == 0  # still down
     assert fake_line.of("push") == [] and status_of(db, order_id) == "payment_pending"
 
     provider.answer = None
     later = NOW + timedelta(minutes=10)
-    assert run_once(db, settings, line, now=later)["slip_decisions_sent"] == 1
-    assert run_once(db, settings, line, now=later)["slip_decisions_sent"] == 0
-    assert run_once(db, settings, line, now=later + timedelta(hours=1))["slip_decisions_sent"] == 0
+    assert run_once(db, settings, line, now=later)["notifications_sent"] == 1
+    assert run_once(db, settings, line, now=later)["notifications_sent"] == 0
+    assert run_once(db, settings, line, now=later + timedelta(hours=1))["notifications_sent"] == 0
 
     [push] = fake_line.of("push")
     assert push["status"] == 200 and push["body"]["to"] == "U" + "a" * 32
@@ -162,7 +165,7 @@ def test_a_repeated_push_of_the_same_decision_is_a_duplicate_not_a_second_messag
     fake_line.retry_keys.add(str(uuid.uuid5(RETRY_KEYS, f"slip-check-{check_id}-0")))  # the lost first push
 
     provider.answer = None
-    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["slip_decisions_sent"] == 1
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["notifications_sent"] == 1
     assert [call["status"] for call in fake_line.of("push")] == [409]
     assert fake_line.delivered() == []
     assert status_of(db, order_id) == "paid"
@@ -174,7 +177,7 @@ def test_a_failed_push_is_retried_with_the_same_key(db, settings, line, fake_lin
     pending_slip(db, settings, shop.alice, order_id, provider)
     provider.answer = None
     fake_line.fail_next = [500]
-    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["slip_decisions_sent"] == 1
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["notifications_sent"] == 1
     first, second = fake_line.of("push")
     assert (first["status"], second["status"]) == (500, 200) and first["retry_key"] == second["retry_key"]
     assert len(fake_line.delivered()) == 2  # the text and the receipt, once
@@ -195,7 +198,7 @@ def test_one_customers_failed_push_does_not_silence_the_others(db, settings, lin
     fake_line.fail_next = [400]  # LINE refuses the first push for good (not retryable)
 
     result = run_once(db, settings, line, now=NOW + timedelta(minutes=10))
-    assert (result["slip_decisions_sent"], result["slip_decisions_unsent"]) == (1, 1)
+    assert (result["notifications_sent"], result["notifications_unsent"]) == (1, 1)
     assert {status_of(db, alice_order), status_of(db, bob_order)} == {"paid"}
     assert [call["status"] for call in fake_line.of("push")] == [400, 200]
 
@@ -218,7 +221,7 @@ def test_two_processes_at_once_push_once(any_db, settings, fake_line, provider):
         thread.join(timeout=30)
     for api in apis:
         api.close()
-    assert sorted(r["slip_decisions_sent"] for r in results) == [0, 1]
+    assert sorted(r["notifications_sent"] for r in results) == [0, 1]
     assert len(fake_line.delivered()) == 2 and status_of(db, order_id) == "paid"
 
 
@@ -231,15 +234,15 @@ def test_a_push_that_keeps_failing_this_round_is_sent_next_round(db, settings, l
     provider.answer = None
     fake_line.fail_next = [503] * PUSH_ATTEMPTS  # LINE down for the whole first round
     first = run_once(db, settings, line, now=NOW + timedelta(minutes=10))
-    assert (first["slip_decisions_sent"], first["slip_decisions_unsent"]) == (0, 1)
+    assert (first["notifications_sent"], first["notifications_unsent"]) == (0, 1)
     assert status_of(db, order_id) == "paid" and fake_line.delivered() == []
 
     second = run_once(db, settings, line, now=NOW + timedelta(minutes=11))
-    assert (second["slip_decisions_sent"], second["slip_decisions_unsent"]) == (1, 0)
+    assert (second["notifications_sent"], second["notifications_unsent"]) == (1, 0)
     assert len(fake_line.delivered()) == 2  # the text and the receipt, once
     assert {call["retry_key"] for call in fake_line.of("push")} == {
         str(uuid.uuid5(RETRY_KEYS, f"slip-check-{check_id}-0"))}
-    assert run_once(db, settings, line, now=NOW + timedelta(minutes=12))["slip_decisions_sent"] == 0
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=12))["notifications_sent"] == 0
 
 
 def test_a_push_line_refuses_for_good_is_not_retried(db, settings, line, fake_line, provider):
@@ -250,8 +253,8 @@ def test_a_push_line_refuses_for_good_is_not_retried(db, settings, line, fake_li
     pending_slip(db, settings, shop.alice, order_id, provider)
     provider.answer = None
     fake_line.fail_next = [400]
-    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["slip_decisions_unsent"] == 1
-    assert run_once(db, settings, line, now=NOW + timedelta(minutes=11))["slip_decisions_unsent"] == 0
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["notifications_unsent"] == 1
+    assert run_once(db, settings, line, now=NOW + timedelta(minutes=11))["notifications_unsent"] == 0
     assert [call["status"] for call in fake_line.of("push")] == [400]
     with db.session() as session:
         [notification] = session.scalars(select(Notification)).all()

@@ -187,11 +187,11 @@ def test_expiry_releases_stock_of_unpaid_orders_only(shop, settings):
     with shop.db.session() as session:
         session.query(Order).filter_by(number=checking).one().status = OrderStatus.PAYMENT_PENDING.value
     later = NOW + timedelta(minutes=settings.order_expiry_minutes + 1)
-    assert orders.expire_unpaid_orders(shop.db, settings, later) == 1
+    assert len(orders.expire_unpaid_orders(shop.db, settings, later)) == 1
     assert (status_of(shop.db, old), status_of(shop.db, checking), status_of(shop.db, fresh)) == (
         "expired", "payment_pending", "awaiting_payment")
     assert stock_of(shop.db, "SPL-TH") == 4 and stock_of(shop.db, "TTR") == 9
-    assert orders.expire_unpaid_orders(shop.db, settings, later) == 0  # nothing released twice
+    assert orders.expire_unpaid_orders(shop.db, settings, later) == []  # nothing released twice
 
 
 def test_another_customers_order_is_simply_not_found(shop, settings):

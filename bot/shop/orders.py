@@ -196,8 +196,8 @@ def cancel_order(session: Session, customer_id: int, number: str, now: datetime 
     return order
 
 
-def expire_unpaid_orders(db: Database, settings: Settings, now: datetime | None = None) -> int:
-    """Expire unpaid orders whose time is up and release their stock; returns how many expired.
+def expire_unpaid_orders(db: Database, settings: Settings, now: datetime | None = None) -> list[int]:
+    """Expire unpaid orders whose time is up and release their stock; returns the ids it expired.
 
     Each order closes in its own short transaction, so one bad row cannot hold back the rest and a
     slip being checked (status payment_pending) is never expired. The worker calls this periodically;
@@ -207,12 +207,12 @@ def expire_unpaid_orders(db: Database, settings: Settings, now: datetime | None 
     with db.session() as session:
         due = list(session.scalars(select(Order.id).where(Order.status == OrderStatus.AWAITING_PAYMENT.value,
                                                            Order.expires_at <= now).order_by(Order.id)))
-    expired = 0
+    expired = []
     for order_id in due:
         with db.session() as session:
             order = session.get(Order, order_id)
             if order is not None and _close(session, order, OrderStatus.EXPIRED, now):
-                expired += 1
+                expired.append(order_id)
     return expired
 
 
