@@ -147,3 +147,15 @@ def test_unknown_postback_data_is_not_an_action():
     assert actions.decode("a=drop_tables") is None
     assert actions.decode("") is None
     assert actions.decode("a=add&sku=X&q=2").get_int("q") == 2
+
+
+def test_a_game_the_shop_does_not_sell_is_named_as_such_not_misunderstood(chat, shop):
+    from bot.models import Game
+    from bot.shop.search import invalidate_index
+
+    with shop.db.session() as session:
+        session.add(Game(id=822, name="Carcassonne", min_players=2, max_players=5, play_minutes=45, min_age=7))
+    invalidate_index()
+    reply = chat.say("carcassonne มีไหมคะ")
+    assert "ยังไม่มี" in reply.text and "Carcassonne" in reply.text
+    assert "staff" in {s.action for s in reply.suggestions}

@@ -201,7 +201,7 @@ class OfflineAgent:
         if details.get("error") == "product_not_sold":
             name = details["game"].get("name_th") or details["game"].get("name_en")
             suggestions = [Suggestion.do("ให้แอดมินช่วยหา", "staff", display=f"ช่วยหาเกม {name} ให้หน่อย"),
-                           Suggestion.do("แนะนำเกมคล้ายกัน", "recommend", display="แนะนำเกมแนวใกล้เคียง"),
+                           Suggestion.do("แนะนำเกมอื่น", "recommend", display="ช่วยแนะนำเกมอื่นหน่อย"),
                            *say.MAIN_MENU[3:]]
         return None, TurnReply(details["message_th"], suggestions=suggestions)
 
@@ -495,10 +495,12 @@ class OfflineAgent:
 
     def _unknown(self, e: Entities, text: str) -> TurnReply:
         """Last try: the whole message may be a product name."""
-        name = text.strip()
+        name = (e.product_query or text).strip()
         if name and len(name) <= 60:
-            details = self._call("get_product_details", name=name)
-            if not self._error(details):
-                return self._describe(details)
+            product, instead = self._resolve(Entities(product_query=name))
+            if product is not None:
+                return self._describe(product)
+            if self.calls[-1].result.get("error") in ("product_not_sold", "product_ambiguous"):
+                return instead  # it did name a game: say what the shop knows about it
             self.calls.pop()  # only a guess: its "similar products" are not worth showing
         return TurnReply(say.NOT_UNDERSTOOD, suggestions=say.MAIN_MENU)
