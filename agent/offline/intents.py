@@ -38,30 +38,45 @@ class Intent(str, Enum):
 I = Intent
 _Q = r"(?:ไหม|มั้ย|มั๊ย|มะ|หรือเปล่า|รึเปล่า|รึป่าว|ป่ะ|ปะ|เปล่า)"  # question tags
 _HOW_MUCH = r"(?:เท่า(?:ไหร่|ไร|ไหร|หร่|ไหล่|รัย|ไร่)|กี่บาท|กี่ตัง)"
+# Vocabulary classes: a new member belongs here, not in one rule. Not "wallet" or "cash": they are
+# game titles in the catalogue ("Wallet", "Cash & Guns").
+BANKS = (r"(?:กสิกร|เคพลัส|ไทยพาณิชย์|กรุงไทย|กรุงศรี|ออมสิน|ทีทีบี|ทหารไทย|ธนชาต|ธ\.?กรุงเทพ|ธนาคาร|บัวหลวง"
+          r"|ยูโอบี|ซีไอเอ็มบี|ธกส|ธ\.ก\.ส|แบงค์|แบงก์|โมบายแบงก์กิ้ง|ทรูมันนี่|ทรูวอลเล็ท|อีวอลเล็ท|ช้อปปี้เพย์|ไลน์เพย์"
+          r"|แรบบิท|เพย์พาล|บัตรเดบิต|เดบิต|วีซ่า|มาสเตอร์การ์ด|เงินสด)")
+BANKS_EN = (r"(?:kbank|k-?plus|scb|ktb|krungsri|ttb|bbl|uob|cimb|mobile banking|truemoney|true ?wallet|e-?wallet"
+             r"|shopee ?pay|line ?pay|rabbit|paypal|debit|visa|master ?card)")
+CARRIERS = (r"(?:ไปรษณีย์|ไปรษณี|อีเอ็มเอส|เคอรี่|แฟลช|เจแอนด์ที|เจแอนที|นินจาแวน|ลาล่ามูฟ|แกร็บ|แกรบ|ไลน์แมน"
+             r"|ไรเดอร์|แมสเซนเจอร์)")
+CARRIERS_EN = (r"(?:ems|kerry|flash|j&t|j ?& ?t|best express|ninja ?van|shopee express|dhl|lalamove|grab|line ?man"
+                r"|rider|messenger)")
+FAR_AWAY = r"(?:ต่างจังหวัด|ต่างประเทศ|ทั่วประเทศ|ทั่วไทย|ทุกจังหวัด|ต่างอำเภอ)"
+SHIPPING_FEE = r"(?:ค่าส่ง|ค่าจัดส่ง|ค่าขนส่ง|ค่าไปรษณีย์|ส่งฟรี|ฟรีค่าส่ง|ฟรีส่ง)"
 
 RULES: dict[Intent, list[tuple[str, float]]] = {
     I.GREETING: [
         (r"^(?:สวัสดี|หวัดดี|ดีค่ะ|ดีครับ|ดีคับ|ดีจ้า|ทักค่ะ|ทักครับ)", 3.0),
         (r"^(?:สวัสดี|หวัดดี|ดี)(?:ค่ะ|ครับ|คับ|จ้า)?(?:แอดมิน|แอด|admin|ร้าน)(?:ค่ะ|ครับ|คับ|จ้า)?$", 2.0),
         (r"สวัสดี|หวัดดี|ดีจ้า", 2.0),
-        (r"^(?:ขอ|อยาก)?(?:สอบ)?ถาม(?:เรื่อง(?:เกม|สินค้า)|หน่อย|ค่ะ|ครับ|คะ|นะ|จ้า|คับ)*$", 2.0),
+        (r"^(?:ทัก|ทักมา|มา)?(?:ขอ|อยาก)?(?:สอบ)?ถาม(?:เรื่อง(?:เกม|สินค้า)|หน่อย|ค่ะ|ครับ|คะ|นะ|จ้า|คับ|ได้ไหม|ได้มั้ย)*$", 2.0),
+        (r"^ทัก(?:มา)?(?:ค่ะ|ครับ|คับ|จ้า|นะ)*$", 2.0),
         (r"hello|hi|hey|good (?:morning|afternoon|evening)|yo", 2.0),
         (r"^(?:hello|hi|hey) (?:admin|shop|there)$", 2.0),
     ],
     I.PRODUCT_QUESTION: [
         (r"เล่น(?:\d+คน|คนเดียว)ได้(?:ไหม|มั้ย|ป่ะ|ปะ|รึเปล่า|หรือเปล่า|มะ)|กี่ใบ|กี่ลูก|กี่ชิ้น|เล่นกี่คน|กี่คนเล่น|ได้กี่คน|สูงสุดกี่คน|เล่นยังไง|เล่นอย่างไร|วิธีเล่น|กติกา|คู่มือ", 2.5),
-        (r"ต่างจาก|ต่างกัน|เปรียบเทียบ|ดีกว่า|ภาษา|รายละเอียด|ข้อมูล|สเปค|เป็นเกมแนว|เกมแนวไหน|แนวไหน|คือเกมอะไร|คืออะไร|เกี่ยวกับอะไร", 2.0),
+        (r"ต่างจาก|ต่างกัน|เปรียบเทียบ|ดีกว่า|(?:ง่าย|ยาก|สนุก|คุ้ม|มันส์|นาน|เร็ว|ถูก|แพง|เหมาะ)กว่า|(?:อัน|ตัว|เกม)ไหน.*กว่า|กว่ากัน|ภาษา|รายละเอียด|ข้อมูล|สเปค|เป็นเกมแนว|เกมแนวไหน|แนวไหน|คือเกมอะไร|คืออะไร|เกี่ยวกับอะไร", 2.0),
         (r"เล่นยาก|ยากไหม|ยากมั้ย|ง่ายไหม|นานไหม|นานมั้ย|นานแค่ไหน|ใช้เวลา|กี่นาที|กี่ชั่วโมง", 2.0),
-        (r"กี่ขวบ|อายุเท่า|อายุกี่|เหมาะกับ|เหมาะสำหรับ|มีอะไรบ้างในกล่อง|ในกล่อง|ขนาดกล่อง|ภาษาไทย|แปลไทย|เวอร์ชั่น", 2.0),
-        (r"how to play|how many players|what is|rules|details|box size|language|compare|difference|vs|easy|hard|difficult|learn|how long", 2.0),
+        (r"กี่ขวบ|อายุเท่า|อายุกี่|เหมาะกับ|เหมาะสำหรับ|มีอะไรบ้างในกล่อง|ในกล่อง|ขนาดกล่อง|ภาษาไทย|แปลไทย|เวอร์ชั่น|เวอร์ชัน", 2.0),
+        (r"how to play|how many players|what is|rules|details|box size|language|compare|difference|vs|versus|which is (?:easier|better|harder)|easy|hard|difficult|learn|how long", 2.0),
     ],
     I.PRICE: [
         (r"ราคา", 2.0),
         (_HOW_MUCH, 2.0),
         (r"ลดราคา|ส่วนลด|โปรโมชั่น|ราคาลด|ราคาเต็ม", 3.5),
         (r"(?:ลด|เหลือ)(?:เหลือ)?เท่าไ|ลดกี่|ลด(?:ได้)?(?:ไหม|มั้ย|ป่ะ|ปะ)", 4.5),
-        (r"โปร|ค่าส่ง", 1.5),
-        (r"how much|price|cost|discount", 2.5),
+        (r"โปร", 1.5),
+        (SHIPPING_FEE, 3.0),
+        (r"how much|price|cost|discount|shipping fee|delivery fee", 2.5),
     ],
     I.AVAILABILITY: [
         (rf"^มี.+{_Q}", 2.0),
@@ -75,7 +90,7 @@ RULES: dict[Intent, list[tuple[str, float]]] = {
         (r"recommend|suggest|any .*games?|games? for|party game|family game|co-?op", 2.5),
     ],
     I.ADD_TO_CART: [
-        (r"^(?:เอา|ขอ(?!ดู|สอบถาม|คุย|เบอร์|เลข|ยกเลิก|คืน|ชำระ|จ่าย|รายละเอียด|สั่งของ)|รับ|สั่ง(?!ซื้อเลย)|ซื้อ|จัด|จอง)", 1.5),
+        (r"^(?:เอา|ขอ(?!ง|บ|ดู|สอบถาม|คุย|เบอร์|เลข|ยกเลิก|คืน|ชำระ|จ่าย|รายละเอียด|สั่งของ)|รับ|สั่ง(?!ซื้อเลย)|ซื้อ|จัด|จอง)", 1.5),
         (r"ใส่ตะกร้า|หยิบใส่|ลงตะกร้า|เพิ่มลงตะกร้า|^เพิ่ม(?!จำนวน|เป็น)|อีก(?:กล่อง|ชิ้น|อัน|ชุด)|ขอสั่ง(?!ของ)|ขอซื้อ|สั่งซื้อ(?!เลย)|อยากได้|สนใจ|จัดมา|เอาด้วย|เอาเพิ่ม|เพิ่มอีก|จองไว้|จอง", 2.0),
         (r"เอา.*\d+(?:กล่อง|ชิ้น|อัน|เกม|ชุด)|\d+(?:กล่อง|ชิ้น|อัน|ชุด)", 1.5),
         (r"add .*to (?:my )?cart|add to cart|add|i want to buy|i(?:'ll| will) take|buy|want|get me|order", 2.5),
@@ -85,7 +100,7 @@ RULES: dict[Intent, list[tuple[str, float]]] = {
         (r"change (?:the )?quantity|update (?:the )?cart|change to|make it", 3.0),
     ],
     I.REMOVE_FROM_CART: [
-        (r"ลบ|เอาออก|เอา.+ออก|ตัด.+ออก|ล้างตะกร้า|นำออก|ออกจากตะกร้า|ออกจากรถเข็น|ไม่เอา.+แล้ว.*ออก", 3.5),
+        (r"ลบ|เอาออก|เอา.+ออก|ตัด.+ออก|ตัด(?!สินใจ|รอบ|ยอด|บัตร).*ทิ้ง|ทิ้ง(?:ไป|เลย)|ยกออก|ล้างตะกร้า|นำออก|ออกจากตะกร้า|ออกจากรถเข็น|ไม่เอา.+แล้ว.*ออก", 3.5),
         (r"remove|delete|take out|clear (?:the )?cart", 3.0),
     ],
     I.VIEW_CART: [
@@ -99,20 +114,25 @@ RULES: dict[Intent, list[tuple[str, float]]] = {
         (r"check ?out|pay now|place (?:the |my )?order", 3.0),
     ],
     I.SHIPPING_DETAILS: [
-        (r"ที่อยู่|ชื่อผู้รับ|^ชื่อ|เบอร์|โทร|ส่ง(?:ของ)?(?:ไป|มา)?ที่|ไปรษณีย์|รับเอง|รับที่ร้าน|หน้าร้าน|มารับ|ไปรับ|ไรเดอร์|เคอรี่|แฟลช", 2.5),
-        (r"pick ?up|delivery|deliver|ship to|address|kerry|flash|ems", 2.5),
+        (r"ที่อยู่|ชื่อผู้รับ|^ชื่อ|^ผู้รับ|เบอร์|โทร|ส่ง(?:ของ)?(?:ไป|มา)?ที่|รับเอง|รับที่ร้าน|หน้าร้าน|มารับ|ไปรับ", 2.5),
+        (rf"{CARRIERS}|ส่ง(?:ของ|สินค้า|พัสดุ)?(?:ไป)?{FAR_AWAY}|(?:ส่ง|จัดส่ง)(?:ของ|สินค้า)?(?:ให้)?ได้{_Q}", 2.5),
+        (CARRIERS_EN, 2.5),
+        (r"pick ?up|delivery|deliver|ship to|address", 2.5),
     ],
     I.PAYMENT_QUESTION: [
         (r"โอน|สลิป|พร้อมเพย์|พร้อมเพ|บัตรเครดิต|เครดิต|เลขบัญชี|บัญชี|สแกน|ผ่อน|ปลายทาง|qr|คิวอาร์|จ่ายแล้ว|ชำระแล้ว|ชำระทาง|จ่ายทาง|จ่ายผ่าน|จ่ายยังไง|ช่องทางชำระ|ช่องทางจ่าย|ยังไม่ขึ้น", 3.0),
+        (BANKS, 3.5),
+        (BANKS_EN, 3.5),
         (r"paid|pay by|payment|credit card|bank|transfer|promptpay|slip|cod", 3.0),
     ],
     I.ORDER_STATUS: [
-        (r"ถึงไหน|สถานะ|เลขพัสดุ|พัสดุ|ติดตาม|แทรคกิ้ง|แทร็คกิ้ง|แทร็กกิ้ง|เลขแทรค|มาถึงเมื่อไ|ถึงเมื่อไ|ส่งเมื่อไ|ได้ของเมื่อไ|ส่งของ(?:รึ|หรือ)?ยัง|ส่ง(?:รึ|หรือ|แล้ว)?ยัง|จัดส่ง(?:รึ|หรือ)?ยัง|ยังไม่ได้ของ|ได้ของวันไหน|ของจะถึง|ตรวจสอบคำสั่งซื้อ|ตรวจสอบออเดอร์|เช็คออเดอร์|ได้รับเงิน|ออเดอร์ของ|คำสั่งซื้อของ", 3.0),
+        (r"ถึงไหน|สถานะ|เลขพัสดุ|พัสดุ|ติดตาม|แทรคกิ้ง|แทร็คกิ้ง|แทร็กกิ้ง|เลขแทรค|มาถึงเมื่อไ|ถึงเมื่อไ|ส่งเมื่อไ|ได้ของเมื่อไ|ส่งของ(?:รึ|หรือ)?ยัง|ส่ง(?:รึ|หรือ|แล้ว)?ยัง|จัดส่ง(?:รึ|หรือ)?ยัง|ยังไม่ได้ของ|(?:ของ|พัสดุ|สินค้า)(?:ยัง)?ไม่(?:มา|ถึง)|ยังไม่(?:ได้)?รับ(?:ของ|สินค้า|พัสดุ)|ไม่ได้รับ(?:ของ|สินค้า|พัสดุ)|ของมา(?:รึ|หรือ)?ยัง|รอของ|ของส่ง(?:แล้ว)?(?:รึ|หรือ)?(?:ยัง|เปล่า|ป่าว)|ส่งแล้ว(?:รึ|หรือ)(?:เปล่า|ป่าว|ยัง)|ได้ของวันไหน|ของจะถึง|ตรวจสอบคำสั่งซื้อ|ตรวจสอบออเดอร์|เช็คออเดอร์|ได้รับเงิน|ออเดอร์ของ|คำสั่งซื้อของ", 3.0),
         (r"where is my order|order status|track|tracking|shipped", 3.0),
         (r"ออเดอร์|คำสั่งซื้อ", 1.0),
     ],
     I.CANCEL: [
-        (r"ยกเลิก|ไม่ซื้อแล้ว|เปลี่ยนใจ|คืนเงิน|ขอคืน|refund", 4.0),
+        (r"ยกเลิก|ไม่ซื้อแล้ว|คืนเงิน|ขอคืน|refund", 4.0),
+        (r"เปลี่ยนใจ", 2.0),
         (r"cancel", 4.0),
     ],
     I.TALK_TO_STAFF: [
@@ -120,11 +140,11 @@ RULES: dict[Intent, list[tuple[str, float]]] = {
         (r"admin|human|staff|agent|real person|operator|complain", 3.5),
     ],
     I.THANKS_BYE: [
-        (r"ขอบคุณ|ขอบใจ|ขอบคุง|ขอบคุน|ขอบพระคุณ|แต้งกิ้ว|บาย|บ๊าย|ไว้คราวหน้า|ไว้มาใหม่|แค่นี้ก่อน|ไว้ก่อนนะ|ลาก่อน", 3.0),
-        (r"thank|thanks|thx|ty|bye|see you", 3.0),
+        (r"ขอบคุณ|ขอบใจ|ขอบคุง|ขอบคุน|ขอบพระคุณ|แ?ต[่้๊]?งค?์?ก[ิี][้๊]?ว|เท็?งกิ้ว|บาย|บ๊าย|ไว้คราวหน้า|ไว้มาใหม่|แค่นี้ก่อน|ไว้ก่อนนะ|ลาก่อน", 3.0),
+        (r"thank|thanks|thx|ty|tq|tks|bye|see you", 3.0),
     ],
     I.CONFIRM: [
-        (r"^(?:ตกลง|ใช่|ยืนยัน|โอเค|โอเค้|ได้เลย|ได้ค่ะ|ได้ครับ|ถูกต้อง|ถูกค่ะ|ถูกครับ|เอาค่ะ|เอาครับ|เอาเลย|ชัวร์|แน่นอน|จ้า|ค่ะ|ครับ|คับ|ok|okay|yes|yep|sure|confirm)", 2.0),
+        (r"^(?:ตกลง|ใช่|ยืนยัน|โอเค|โอเค้|ได้เลย|ได้ค่ะ|ได้ครับ|ถูกต้อง|ถูกค่ะ|ถูกครับ|เอาค่ะ|เอาครับ|เอาเลย|จัดไป|จัดเลย|ตามนั้น|ตามนี้|ไปเลย|ชัวร์|แน่นอน|จ้า|ค่ะ|ครับ|คับ|ok|okay|yes|yep|sure|confirm)", 2.0),
         (r"ยืนยัน|ตกลง|ถูกต้อง", 1.5),
         (r"^(?:ok|okay|yes|yep|yeah|sure|confirm(?:ed)?|y)$", 3.0),
     ],
@@ -132,6 +152,10 @@ RULES: dict[Intent, list[tuple[str, float]]] = {
         (r"^(?:ไม่|ไม่ใช่|ไม่เอา|ไม่ต้อง|ไม่ถูก|ยังก่อน|ยังไม่|ผิด)", 2.5),
         (r"ไม่เอา|ไม่ต้อง|ไม่ใช่|ยังก่อน|ไม่ถูก", 1.0),
         (r"^(?:no|nope|nah|not now|n)$", 3.5),
+    ],
+    # Services the shop does not offer: buying games from customers, repairs, homework.
+    I.UNKNOWN: [
+        (r"รับซื้อ|ฝากขาย|รับเทิร์น|เทิร์นเกม|รับซ่อม|การบ้าน", 4.0),
     ],
 }
 
@@ -193,14 +217,35 @@ _COMPILED: dict[Intent, list[tuple[re.Pattern[str], bool, float]]] = {
 }
 
 
-def rule_scores(compact: str, spaced: str) -> dict[Intent, float]:
-    """Sum of rule weights per intent; `compact` has no spaces, `spaced` keeps them (for English)."""
+# Requests that a negation turns into a refusal: "ไม่ยกเลิกแล้ว", "ไม่สนใจ", "ไม่ถูกต้อง", "don't cancel".
+NEGATABLE = (I.CANCEL, I.REMOVE_FROM_CART, I.ADD_TO_CART, I.CONFIRM, I.CHECKOUT)
+_NEGATED_TH = re.compile(r"(?:ไม่|อย่า)(?:ได้|ต้อง|อยาก|ขอ|คิด|จำเป็นต้อง)?(?:จะ)?$")
+_NEGATED_EN = re.compile(r"\b(?:not|don'?t|do not|no need to|never)\s*$")
+
+
+def _negated(text: str, start: int, ascii_rule: bool) -> bool:
+    return (_NEGATED_EN if ascii_rule else _NEGATED_TH).search(text[:start]) is not None
+
+
+def rule_scores(compact: str, spaced: str, negated: dict[Intent, float] | None = None) -> dict[Intent, float]:
+    """Sum of rule weights per intent; `compact` has no spaces, `spaced` keeps them (for English).
+
+    A request keyword right after a negation ("ไม่ยกเลิก") does not count for its intent; when
+    `negated` is given, the weight it would have had is recorded there instead.
+    """
     scores: dict[Intent, float] = {}
     for intent, rules in _COMPILED.items():
         total = 0.0
         for pattern, ascii_rule, weight in rules:
-            if pattern.search(spaced if ascii_rule else compact):
+            text = spaced if ascii_rule else compact
+            if intent not in NEGATABLE:
+                total += weight if pattern.search(text) else 0.0
+                continue
+            matches = [match.start() for match in pattern.finditer(text)]
+            if any(not _negated(text, start, ascii_rule) for start in matches):
                 total += weight
+            elif matches and negated is not None:
+                negated[intent] = max(negated.get(intent, 0.0), weight)
         if total:
             scores[intent] = total
     return scores

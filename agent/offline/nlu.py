@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from agent.offline.intents import Intent, fuzzy_scores, rule_scores
+from agent.offline.intents import CARRIERS, CARRIERS_EN, FAR_AWAY, NEGATABLE, Intent, fuzzy_scores, rule_scores
 from agent.offline.numbers import (
     NUMBER_WORD,
     NUMBER_WORDS_RE,
@@ -149,7 +149,7 @@ def _number_token(words: str) -> str:
 
 # ---------------------------------------------------------------- entities
 
-_CLS = r"(?:กล่อง|ชิ้น|อัน|เกม|ชุด|box|boxes|pcs|pieces|copies|copy|sets?)"
+_CLS = r"(?:กล่อง|ชิ้น|อัน|เกม|ชุด|ตัว|เซ็ต|เซต|แพ็ค|box|boxes|pcs|pc|pieces|copies|copy|sets?|ea|each|units?)"
 _NOT_QTY_UNIT = r"(?!\s?(?:บาท|฿|baht|คน|นาที|ชั่วโมง|ชม|ขวบ|ปี|%|people|players|person|min|mins|minutes|hours?|hrs?|\d))"
 _ORDINAL_WORDS = {"แรก": 1, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _ORDINAL_RE = re.compile(
@@ -206,16 +206,17 @@ _CATEGORY_RES = tuple((re.compile(pattern), name) for pattern, name in CATEGORIE
 _PICKUP_RE = re.compile(r"รับเอง|รับที่ร้าน|รับหน้าร้าน|มารับ(?:เอง|ที่ร้าน)|ไปรับ|รับของเอง|เข้าไปรับ|pick\s?up|self.?pick|^รับ$")
 _DELIVERY_RE = re.compile(
     r"ส่ง(?:ของ)?(?:ไป|มา)?(?:ที่|ไปรษณี|ems|kerry|เคอรี่|flash|แฟลช|บ้าน|ด่วน|ของไป|พัสดุ)|จัดส่ง(?!แล้ว|รึ|หรือ|ยัง)"
-    r"|ไปรษณีย์|deliver|delivery|ship\b|ship to|kerry|flash|ems\b|j&t|เคอรี่|แฟลช|^ส่ง$")
+    rf"|{CARRIERS}|\b{CARRIERS_EN}\b|ส่ง(?:ของ|สินค้า|พัสดุ)?(?:ไป)?{FAR_AWAY}|(?:ส่ง|จัดส่ง)(?:ของ|สินค้า)?ได้(?:ไหม|มั้ย|ป่ะ|ปะ|ป่าว|รึเปล่า|หรือเปล่า)"
+    r"|deliver|delivery|ship\b|ship to|^ส่ง$")
 _ORDER_NO_RE = re.compile(r"(?<![a-z0-9])sb[-_]?\d[a-z0-9-]*", re.IGNORECASE)
 _ADDRESS_MARK_RE = re.compile(
     r"\d+/\d+|ถ\.|ถนน|ซ\.|ซอย|แขวง|เขต|ต\.|ตำบล|อ\.|อำเภอ|จ\.|จังหวัด|หมู่|ม\.\s?\d|คอนโด|หมู่บ้าน|ห้อง|"
     r"อาคาร|ตึก|บ้านเลขที่|กทม|กรุงเทพ|(?<!\d)\d{5}(?!\d)")
-_NAME_RE = re.compile(r"ชื่อ(?:ผู้รับ|ลูกค้า|จริง)?\s?[:：]?\s?([^\n\d:]+?)(?=\s?(?:เบอร์|โทร|ที่อยู่|tel|phone|\d|\n|$))",
+_NAME_RE = re.compile(r"(?:ชื่อ(?:ผู้รับ|ลูกค้า|จริง)?|ผู้รับ|คนรับ)\s?[:：]?\s?([^\n\d:]+?)(?=\s?(?:เบอร์|โทร|ที่อยู่|tel|phone|\d|\n|$))",
                       re.IGNORECASE)
 _ADDRESS_RE = re.compile(r"(?:ที่อยู่(?:จัดส่ง)?|address)\s?[:：]?\s?(.+?)(?=\s?(?:เบอร์|โทร|ชื่อ|\n|$))", re.IGNORECASE)
 _SEND_TO_RE = re.compile(r"ส่ง(?:ไป|มา)?ที่\s?(.+)$")
-_LABEL_RE = re.compile(r"^(?:ชื่อ(?:ผู้รับ|ลูกค้า)?|ที่อยู่(?:จัดส่ง)?|เบอร์(?:โทร)?|โทร|name|address|tel|phone)\s?[:：]?\s?",
+_LABEL_RE = re.compile(r"^(?:ชื่อ(?:ผู้รับ|ลูกค้า)?|ผู้รับ|คนรับ|ที่อยู่(?:จัดส่ง)?|เบอร์(?:โทร)?|โทร|name|address|tel|phone)\s?[:：]?\s?",
                        re.IGNORECASE)
 
 
@@ -383,12 +384,22 @@ _FILLER = {
     "คับ", "จ้า", "นะ", "นะคะ", "ค่า", "จ๊ะ", "จ้ะ", "ค้าบ", "ฮะ", "แอดมิน", "พร้อมส่ง", "เอ่อ", "อ่ะ", "อะ",
     "ทั้งหมด", "หมดเลย", "ครึ่ง", "ขึ้นไป", "ประมาณ", "ทั้ง", "คนเดียว", "ของขวัญ", "ลูก", "หลาน", "เลย", "รายการ", "ครับผม", "คุณ", "หนู", "เรา", "ผม", "ฉัน", "ดิฉัน", "เค้า", "ค่าา",
     "ถ้า", "จะ", "มัน", "ทิ้ง", "please", "u", "sell", "รอ", "นาน", "แรง", "ตอนนี้", "คล้าย", "คล้ายๆ", "แบบ", "like", "similar", "available", "delete", "easy", "hard", "learn", "are", "there", "ก็", "อยู่แล้ว", "รึ", "หรือยัง", "รึยัง", "ซื้อเลย", "ขอซื้อ", "ขอสั่ง",
+    "เดียว", "ใหม่", "เวอร์ชัน", "version", "แวะ", "เอง",  # not "edition": inside titles
+    # time words ("รอมาเดือนนึงแล้ว"); not "วัน", which is inside titles ("เซเว่นวันเดอร์")
+    "เดือน", "นึง", "อาทิตย์", "สัปดาห์", "เมื่อวาน", "เมื่อวานซืน", "พรุ่งนี้", "วันนี้", "ตอนเย็น", "ตอนเช้า",
+    "ตอน", "เย็น", "เช้า", "คืนนี้",
+    # delivery-fee and deciding words ("ค่าจัดส่งกี่บาท", "ส่งฟรีไหม", "ตัดสินใจแล้ว")
+    "จัดส่ง", "ค่าจัดส่ง", "ขนส่ง", "ค่าขนส่ง", "ส่ง", "ฟรี", "ส่งฟรี", "ตัดสินใจ", "อันดับ",
+    # who the game is for ("ลูกชาย 7 ขวบเล่นได้ไหม")
+    "ลูกชาย", "ลูกสาว", "พ่อ", "แม่", "คุณพ่อ", "คุณแม่", "ผู้ใหญ่", "น้อง", "พี่", "ปู่", "ย่า", "ยาย", "สามี",
+    "ภรรยา", "วัยรุ่น", "นักเรียน", "ผู้สูงอายุ", "เด็กๆ",
     # English
     "do", "you", "have", "has", "is", "the", "a", "an", "of", "how", "much", "price", "for", "i", "want",
     "to", "buy", "add", "cart", "remove", "from", "my", "in", "stock", "what", "please", "any", "it", "this",
     "that", "one", "game", "games", "box", "size", "rules", "details", "order", "with", "me", "can", "get",
     "?", "!", ".", ",", "#", "-", ":", "/", "(", ")", "~", "'", '"',
 }
+_NAME_SYLLABLES = {"อัน"}  # classifier words that also open transliterated titles ("อันล็อค" = Unlock!)
 _KEEP_INSIDE = {"to", "of", "the", "and", "&", "-", ":"}  # "ticket to ride", "lord of the rings"
 _PRODUCT_INTENTS = {Intent.PRODUCT_QUESTION, Intent.PRICE, Intent.AVAILABILITY, Intent.ADD_TO_CART,
                     Intent.CHANGE_CART, Intent.REMOVE_FROM_CART, Intent.RECOMMENDATION}
@@ -422,6 +433,10 @@ def product_query(words: list[str]) -> str | None:
     for index, word in enumerate(words):
         nxt = words[index + 1] if index + 1 < len(words) else ""
         after = words[index + 2] if index + 2 < len(words) else ""
+        if word in _NAME_SYLLABLES and not current and re.match(r"[\u0e01-\u0e2e]", nxt) \
+                and not (_is_filler(nxt) or _is_weak(nxt)):
+            current.append(word)       # "อันล็อค": a transliteration split at a classifier word
+            continue
         if word == "เกม" and not current and re.match(r"[\u0e00-\u0e7f]", nxt) and (
                 not (_is_filler(nxt) or _is_weak(nxt)) or (_is_weak(nxt) and after and not _is_filler(after))):
             current.append(word)       # "เกมค้าเพชร", "เกมต่อรถไฟ": "เกม" is part of the Thai title
@@ -457,6 +472,11 @@ _DENY_EMOJI = re.compile(r"^[\s👎❌🙅✖️]+$")
 _QUESTION_RE = re.compile(r"(?:ไหม|มั้ย|มั๊ย|ป่ะ|ปะ|รึเปล่า|หรือเปล่า|ยังไง|อย่างไร|อะไร|กี่|เท่าไ|ไหน|เมื่อไ|หรอ|เหรอ"
                           r"|\?)(?:คะ|ค่ะ|ครับ|คับ|จ้า|นะ|อ่ะ|อะ)*(?:\?)?$|กี่|^ขอถาม|^ถาม|^สอบถาม")
 _BUYING_RE = re.compile(r"ใส่ตะกร้า|ลงตะกร้า|ขอซื้อ|ขอสั่ง|สั่งซื้อ|^เอา|^ซื้อ|^สั่ง|จอง|add|buy|take")
+_YES_NO_END_RE = re.compile(r"(?:ไหม|มั้ย|มั๊ย|ป่ะ|ปะ|ป่าว|รึเปล่า|หรือเปล่า|รึป่าว|เปล่า|\?)"
+                            r"(?:คะ|ค่ะ|ครับ|คับ|จ้า|นะ|อ่ะ|อะ|\?)*$")
+# Rules that mean the customer is choosing among games (or buying), not asking about the one named.
+_ASKING_FOR_GAMES = {Intent.RECOMMENDATION, Intent.AVAILABILITY, Intent.PRICE, Intent.ADD_TO_CART,
+                     Intent.CHANGE_CART, Intent.REMOVE_FROM_CART}
 _RECOMMEND_FIELDS = ("players", "max_minutes", "age", "budget_max_satang", "budget_min_satang", "category")
 
 
@@ -484,13 +504,15 @@ def _understand(text: str, expecting: str | None) -> Understanding:
 
     ent, nv, words, guessed = extract_entities(cased, expecting)
     compact = nv.replace(" ", "")
-    scores = rule_scores(compact, nv)
+    negated: dict[Intent, float] = {}
+    scores = rule_scores(compact, nv, negated)
     if not scores and cased.isascii() and re.fullmatch(r"[\x21-\x7e]+", cased):
         converted = _wrong_keyboard(cased)
         if converted:
             return converted
     scores.update(fuzzy_scores(compact, scores))
-    _adjust(scores, ent, expecting, compact)
+    named = product_query(words)
+    _adjust(scores, ent, expecting, compact, negated, named)
 
     if scores:
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
@@ -507,19 +529,24 @@ def _understand(text: str, expecting: str | None) -> Understanding:
             best, confidence = Intent.UNKNOWN, round(similarity, 2)
 
     if best in _PRODUCT_INTENTS:
-        ent.product_query = product_query(words)
+        ent.product_query = named
     if best is not Intent.SHIPPING_DETAILS:
         for name in guessed:               # "ค่าส่งเท่าไหร่คะ" is a question, not an address
             setattr(ent, name, None)
     return Understanding(best, max(0.0, confidence), ent)
 
 
-def _adjust(scores: dict[Intent, float], ent: Entities, expecting: str | None, compact: str) -> None:
-    """Entities and the dialogue's question tip the balance."""
+def _adjust(scores: dict[Intent, float], ent: Entities, expecting: str | None, compact: str,
+            negated: dict[Intent, float] | None = None, named: str | None = None) -> None:
+    """Entities, negated requests and the dialogue's question tip the balance."""
     def add(intent: Intent, weight: float) -> None:
         scores[intent] = scores.get(intent, 0.0) + weight
 
-    if any(getattr(ent, name) is not None for name in _RECOMMEND_FIELDS):
+    criteria = any(getattr(ent, name) is not None for name in _RECOMMEND_FIELDS)
+    if criteria and named and _YES_NO_END_RE.search(compact) and not (set(scores) & _ASKING_FOR_GAMES):
+        # "อาซูลเล่นกับเด็ก 6 ขวบได้ไหม": a yes/no question about one named game, not a search
+        add(Intent.PRODUCT_QUESTION, 3.5)
+    if criteria:
         add(Intent.RECOMMENDATION, 3.0 if Intent.PRODUCT_QUESTION not in scores else 1.0)
     if ent.phone or ent.name or ent.address:
         add(Intent.SHIPPING_DETAILS, 3.0)
@@ -542,6 +569,12 @@ def _adjust(scores: dict[Intent, float], ent: Entities, expecting: str | None, c
         for intent in (Intent.CONFIRM, Intent.DENY):
             if intent in scores:
                 scores[intent] -= 2.0
+    refused = max((weight for intent, weight in (negated or {}).items()
+                   if intent in NEGATABLE and intent is not Intent.CHECKOUT), default=0.0)
+    if refused:
+        add(Intent.DENY, min(refused, 3.0))   # "ไม่ยกเลิกแล้ว", "ไม่สนใจค่ะ": a no to that request
+    if expecting == "confirm_cancel" and Intent.CANCEL in scores:
+        add(Intent.CONFIRM, scores.pop(Intent.CANCEL))  # asked "cancel it?": "ยกเลิกเลยค่ะ" is a yes
 
     top = max(scores.values(), default=0.0)
     if expecting == "quantity" and ent.quantity and top < 3:
