@@ -76,7 +76,8 @@ class Turn:
     def __init__(self, db: Database, settings: Settings, customer_id: int, state: dict, tools: ToolSession):
         self.db, self.settings, self.customer_id, self.state, self.tools = db, settings, customer_id, state, tools
         self.offline = OfflineAgent(self.tools, shop_name=settings.shop_name,
-                                    order_expiry_minutes=settings.order_expiry_minutes)
+                                    order_expiry_minutes=settings.order_expiry_minutes,
+                                    delivery_fee_satang=settings.delivery_fee_satang)
         self.reply_text = ""
 
     def answer(self, event: dict) -> list[dict]:

@@ -159,3 +159,10 @@ def test_a_game_the_shop_does_not_sell_is_named_as_such_not_misunderstood(chat, 
     reply = chat.say("carcassonne มีไหมคะ")
     assert "ยังไม่มี" in reply.text and "Carcassonne" in reply.text
     assert "staff" in {s.action for s in reply.suggestions}
+
+
+def test_delivery_questions_get_the_fee_from_settings_not_a_checkout_step(chat):
+    for question in ("ค่าส่งเท่าไหร่คะ", "ส่งต่างจังหวัดได้ไหมคะ"):
+        reply = chat.say(question)
+        assert "50 บาท" in reply.text and "รับสินค้าเองที่ร้าน" in reply.text
+        assert "expecting" not in chat.state

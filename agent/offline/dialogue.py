@@ -28,10 +28,12 @@ class ToolSession(Protocol):
 class OfflineAgent:
     """One turn at a time: `respond(state, text=...)` or `respond(state, action=...)`."""
 
-    def __init__(self, tools: ToolSession, *, shop_name: str = "ร้านบอร์ดเกม", order_expiry_minutes: int = 60):
+    def __init__(self, tools: ToolSession, *, shop_name: str = "ร้านบอร์ดเกม", order_expiry_minutes: int = 60,
+                 delivery_fee_satang: int = 5000):
         self.tools = tools
         self.shop_name = shop_name
         self.order_expiry_minutes = order_expiry_minutes
+        self.delivery_fee_satang = delivery_fee_satang
 
     # ---- entry points -------------------------------------------------------------------------
 
@@ -118,7 +120,8 @@ class OfflineAgent:
         handlers = {
             Intent.GREETING: lambda: self.greet(self.state),
             Intent.PRODUCT_QUESTION: lambda: self._about_product(e, text),
-            Intent.PRICE: lambda: self._about_product(e, text),
+            Intent.PRICE: lambda: self._delivery_info() if _about_delivery(text) and not e.product_query
+            else self._about_product(e, text),
             Intent.AVAILABILITY: lambda: self._about_product(e, text),
             Intent.RECOMMENDATION: lambda: self._recommend(e),
             Intent.ADD_TO_CART: lambda: self._add_from_text(e),
@@ -368,8 +371,14 @@ class OfflineAgent:
         self.state["fulfilment"] = how
         return self._save_shipping()
 
+    def _delivery_info(self) -> TurnReply:
+        return TurnReply(say.DELIVERY_INFO.format(fee=format_baht(self.delivery_fee_satang)),
+                         suggestions=say.MAIN_MENU)
+
     def _shipping_details(self, e: Entities, raw: str = "") -> TurnReply:
         """Delivery details, all at once or one answer at a time; the shop's tool validates and keeps them."""
+        if "fulfilment" not in self.state and not (e.name or e.phone or e.address):
+            return self._delivery_info()  # "ส่งต่างจังหวัดไหม": a question about delivery, not a checkout step
         if "fulfilment" not in self.state:  # details given before checking out: start the checkout first
             cart = self._call("view_cart")
             if not cart.get("items"):
@@ -504,3 +513,7 @@ class OfflineAgent:
                 return instead  # it did name a game: say what the shop knows about it
             self.calls.pop()  # only a guess: its "similar products" are not worth showing
         return TurnReply(say.NOT_UNDERSTOOD, suggestions=say.MAIN_MENU)
+
+
+def _about_delivery(text: str) -> bool:
+    return any(word in text for word in ("ค่าส่ง", "ค่าจัดส่ง", "ค่าขนส่ง", "ส่งฟรี", "shipping"))
