@@ -92,6 +92,13 @@ def pending_slip(db, settings, customer_id: int, order_id: int, provider: FakePr
     return result.slip_check_id
 
 
+def alice_pending_slip(db, settings, provider: FakeProvider) -> tuple[int, int]:
+    """The test shop, Alice's unpaid Azul order, and her slip left pending while the provider is down."""
+    shop = seed_shop(db)
+    order_id = azul_order(db, shop.alice)
+    return order_id, pending_slip(db, settings, shop.alice, order_id, provider)
+
+
 # ---------------------------------------------------------------- expiry
 
 def test_expiry_releases_stock_and_keeps_other_orders(db, settings, line, fake_line, provider):
@@ -119,9 +126,7 @@ def test_expiry_releases_stock_and_keeps_other_orders(db, settings, line, fake_l
 
 
 def test_an_order_whose_slip_is_being_checked_does_not_expire(db, settings, line, provider):
-    shop = seed_shop(db)
-    order_id = azul_order(db, shop.alice)
-    pending_slip(db, settings, shop.alice, order_id, provider)
+    order_id, _ = alice_pending_slip(db, settings, provider)
     assert status_of(db, order_id) == "payment_pending"
     run_once(db, settings, line, now=NOW + timedelta(hours=3))  # long past the deadline, provider still down
     assert status_of(db, order_id) == "payment_pending" and stock_of(db, "AZUL") == 0
@@ -130,9 +135,7 @@ def test_an_order_whose_slip_is_being_checked_does_not_expire(db, settings, line
 # ---------------------------------------------------------------- slips decided later
 
 def test_pending_slip_decided_later_is_pushed_exactly_once(db, settings, line, fake_line, provider):
-    shop = seed_shop(db)
-    order_id = azul_order(db, shop.alice)
-    check_id = pending_slip(db, settings, shop.alice, order_id, provider)
+    order_id, check_id = alice_pending_slip(db, settings, provider)
 
     assert run_once(db, settings, line, now=NOW + timedelta(seconds=30))["notifications_sent"] == 0  # not due
     assert run_once(db, settings, line, now=NOW + timedelta(minutes=2))["notifications_sent"] == 0  # still down
@@ -159,9 +162,7 @@ def test_pending_slip_decided_later_is_pushed_exactly_once(db, settings, line, f
 def test_a_repeated_push_of_the_same_decision_is_a_duplicate_not_a_second_message(db, settings, line, fake_line,
                                                                                   provider):
     """A push LINE accepted but whose answer got lost is retried with the same key: LINE says 409."""
-    shop = seed_shop(db)
-    order_id = azul_order(db, shop.alice)
-    check_id = pending_slip(db, settings, shop.alice, order_id, provider)
+    order_id, check_id = alice_pending_slip(db, settings, provider)
     fake_line.retry_keys.add(str(uuid.uuid5(RETRY_KEYS, f"slip-check-{check_id}-0")))  # the lost first push
 
     provider.answer = None
@@ -172,9 +173,7 @@ def test_a_repeated_push_of_the_same_decision_is_a_duplicate_not_a_second_messag
 
 
 def test_a_failed_push_is_retried_with_the_same_key(db, settings, line, fake_line, provider):
-    shop = seed_shop(db)
-    order_id = azul_order(db, shop.alice)
-    pending_slip(db, settings, shop.alice, order_id, provider)
+    order_id, _ = alice_pending_slip(db, settings, provider)
     provider.answer = None
     fake_line.fail_next = [500]
     assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["notifications_sent"] == 1
@@ -205,9 +204,7 @@ def test_one_customers_failed_push_does_not_silence_the_others(db, settings, lin
 
 def test_two_processes_at_once_push_once(any_db, settings, fake_line, provider):
     db = any_db
-    shop = seed_shop(db)
-    order_id = azul_order(db, shop.alice)
-    pending_slip(db, settings, shop.alice, order_id, provider)
+    order_id, _ = alice_pending_slip(db, settings, provider)
     provider.answer = None
     results, apis = [], [LineApi(settings), LineApi(settings)]
 
@@ -228,9 +225,7 @@ def test_two_processes_at_once_push_once(any_db, settings, fake_line, provider):
 def test_a_push_that_keeps_failing_this_round_is_sent_next_round(db, settings, line, fake_line, provider):
     from bot.line_api import PUSH_ATTEMPTS
 
-    shop = seed_shop(db)
-    order_id = azul_order(db, shop.alice)
-    check_id = pending_slip(db, settings, shop.alice, order_id, provider)
+    order_id, check_id = alice_pending_slip(db, settings, provider)
     provider.answer = None
     fake_line.fail_next = [503] * PUSH_ATTEMPTS  # LINE down for the whole first round
     first = run_once(db, settings, line, now=NOW + timedelta(minutes=10))
@@ -248,9 +243,7 @@ def test_a_push_that_keeps_failing_this_round_is_sent_next_round(db, settings, l
 def test_a_push_line_refuses_for_good_is_not_retried(db, settings, line, fake_line, provider):
     from bot.models import Notification
 
-    shop = seed_shop(db)
-    order_id = azul_order(db, shop.alice)
-    pending_slip(db, settings, shop.alice, order_id, provider)
+    order_id, _ = alice_pending_slip(db, settings, provider)
     provider.answer = None
     fake_line.fail_next = [400]
     assert run_once(db, settings, line, now=NOW + timedelta(minutes=10))["notifications_unsent"] == 1
