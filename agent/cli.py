@@ -34,20 +34,16 @@ def _is_loopback(host: str) -> bool:
               help="let --host be a non-loopback address (the endpoint has no authentication)")
 def mcp(transport: str, host: str, port: int, line_user_id: str | None, allow_remote: bool) -> None:
     """Serve the shop tools over MCP (stdio or Streamable HTTP)."""
-    from bot.db import get_database
-    from bot.settings import ConfigError, exit_on_config_error, get_settings
-
     from agent.mcp_server import build_server
     from agent.tools import ToolContext
-    from bot.shop.customers import get_or_create_customer
+    from shop.customers import get_or_create_customer
+    from shop.db import get_database
+    from shop.settings import settings_or_exit
 
     if transport == "http" and not _is_loopback(host) and not allow_remote:
         raise click.UsageError(f"--host {host} is not a loopback address: anyone who reaches it acts as the "
                                "bound customer. Pass --allow-remote if that is really wanted.")
-    try:
-        settings = get_settings()
-    except ConfigError as error:
-        exit_on_config_error(error)
+    settings = settings_or_exit()
     db = get_database(settings.database_url)
     customer_id = None
     if line_user_id:

@@ -120,7 +120,7 @@ class ToolSession:
             self._closed = True
             self._manager.__exit__(None, None, None)
 
-    def __enter__(self) -> "ToolSession":
+    def __enter__(self) -> ToolSession:
         return self
 
     def __exit__(self, *exc_info) -> None:

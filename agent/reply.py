@@ -17,11 +17,11 @@ class Suggestion:
     display: str | None = None
 
     @classmethod
-    def say(cls, label: str, text: str | None = None) -> "Suggestion":
+    def say(cls, label: str, text: str | None = None) -> Suggestion:
         return cls(label=label, text=text or label)
 
     @classmethod
-    def do(cls, label: str, action: str, display: str | None = None, **params: object) -> "Suggestion":
+    def do(cls, label: str, action: str, display: str | None = None, **params: object) -> Suggestion:
         return cls(label=label, action=action, display=display or label,
                    params=tuple((k, str(v)) for k, v in params.items() if v is not None))
 

@@ -18,23 +18,23 @@ import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db import Database
-from bot.models.catalog import Product
-from bot.models.customers import Customer, StaffRequest
-from bot.models.orders import OrderStatus
-from bot.money import baht_words, format_baht
-from bot.settings import Settings
-from bot.shop import cart as carts
-from bot.shop import checkout, orders
-from bot.shop.errors import ShopError
-from bot.shop.search import SearchFilters, search
+from shop import cart as carts
+from shop import checkout, orders
+from shop.db import Database
+from shop.errors import ShopError
+from shop.models.catalog import Product
+from shop.models.customers import Customer, StaffRequest
+from shop.models.orders import OrderStatus
+from shop.money import baht_words, format_baht
+from shop.search import SearchFilters, search
+from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class ToolContext:
     db: Database
     settings: Settings
     customer_id: int | None = None  # None: catalogue tools only
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 ToolFunction = Callable[..., dict]
@@ -396,9 +396,9 @@ def create_order(
 @tool(customer=True)
 def create_payment_qr(ctx: ToolContext, order_number: OrderNumber = None) -> dict:
     """PromptPay QR image for the exact total of an unpaid order (the latest one when no number is given)."""
-    from bot.media import media_url, store_image
     from payments.promptpay import build_payload
     from payments.qr_image import render_preview_png, render_qr_png
+    from shop.media import media_url, store_image
 
     with ctx.db.session() as session:
         order = _unpaid_order(session, ctx, order_number)

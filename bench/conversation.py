@@ -3,7 +3,7 @@
     .venv/bin/python bench/conversation.py [--customers 10] [--concurrency 1] [--show]
 
 Builds a temporary SQLite database (`salesbot db upgrade` + `salesbot catalog load`, stock raised so
-every customer can buy), runs the real service (`webhooks.app.create_app`: /callback, inbox, embedded
+every customer can buy), runs the real service (`bot.app.create_app`: /callback, inbox, embedded
 workers, /media) with the simulator at /sim on one loopback port (threaded werkzeug server, one
 process), and drives each customer through a 12-step purchase with `simulator.client.SimulatorClient`:
 follow, search, add (button), recommend, cart, checkout, delivery, name, phone, address (summary),
@@ -57,8 +57,9 @@ def make_database(directory: Path) -> str:
     salesbot = str(ROOT / ".venv" / "bin" / "salesbot")
     for args in (["db", "upgrade"], ["catalog", "load"]):
         subprocess.run([salesbot, *args], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    from bot.db import Database
     from sqlalchemy import text
+
+    from shop.db import Database
 
     db = Database(url)
     with db.session() as session:  # every customer buys: keep stock from running out mid-bench
@@ -120,8 +121,8 @@ def echo_turn(db, settings, event):
 # ---------------------------------------------------------------- one run
 
 def run(db_url: str, customers: int, concurrency: int, turn=None, show: bool = False) -> dict:
+    from shop.db import Database
     from simulator.client import SimulatorClient
-    from bot.db import Database
 
     db = Database(db_url)
     client_ms: dict[str, list[float]] = defaultdict(list)
@@ -181,8 +182,9 @@ def serve(db_url: str, echo: bool) -> None:
     """Child process: run the service until stdin closes; print its URL first."""
     import logging
 
-    from bot.db import Database
     from simulator_bot import running_service
+
+    from shop.db import Database
 
     logging.disable(logging.WARNING)
     with running_service(Database(db_url), turn=echo_turn if echo else None, database_url=db_url) as url:
@@ -194,7 +196,7 @@ def server_latencies(db, event_steps: dict[str, str]) -> dict[str, list[float]]:
     """received_at → last sent_at per event, from the inbox and outbox tables."""
     from sqlalchemy import func, select
 
-    from bot.models.inbox import InboxEvent, OutboundMessage
+    from shop.models.inbox import InboxEvent, OutboundMessage
 
     found: dict[str, list[float]] = defaultdict(list)
     with db.session() as session:
@@ -211,9 +213,9 @@ def server_latencies(db, event_steps: dict[str, str]) -> dict[str, list[float]]:
 
 def turn_alone(db_url: str, customers: int) -> dict[str, list[float]]:
     """`bot.turn.run_turn` called directly on the text and button steps (no HTTP, no inbox, no LINE)."""
-    from bot.db import Database
-    from bot.settings import load_settings
     from bot.turn import run_turn
+    from shop.db import Database
+    from shop.settings import load_settings
 
     db = Database(db_url)
     settings = load_settings(app_env="test", database_url=db_url, line_channel_secret="x",
@@ -250,18 +252,19 @@ def turn_alone(db_url: str, customers: int) -> dict[str, list[float]]:
     for number in range(customers + 1):  # the first customer warms up and is not counted
         user = "U" + uuid.uuid4().hex
         last: list[dict] = []
-        steps = [("follow", lambda u: {**event(u), "type": "follow"}),
-                 ("search", lambda u: text(u, "มีเกม Splendor ไหมคะ")),
-                 ("add", lambda u: postback(u, button(last, "add"))),
-                 ("recommend", lambda u: text(u, "แนะนำเกมเล่น 2 คน งบ 1,500")),
-                 ("cart", lambda u: text(u, "ดูตะกร้า")),
-                 ("checkout", lambda u: postback(u, "a=checkout")),
-                 ("delivery", lambda u: postback(u, "a=delivery")),
-                 ("name", lambda u: text(u, DELIVERY[0])), ("phone", lambda u: text(u, DELIVERY[1])),
-                 ("address", lambda u: text(u, DELIVERY[2])),
-                 ("confirm", lambda u: postback(u, button(last, "confirm")))]
+        # each step makes its event from the user and the messages the previous step got back
+        steps = [("follow", lambda u, _: {**event(u), "type": "follow"}),
+                 ("search", lambda u, _: text(u, "มีเกม Splendor ไหมคะ")),
+                 ("add", lambda u, shown: postback(u, button(shown, "add"))),
+                 ("recommend", lambda u, _: text(u, "แนะนำเกมเล่น 2 คน งบ 1,500")),
+                 ("cart", lambda u, _: text(u, "ดูตะกร้า")),
+                 ("checkout", lambda u, _: postback(u, "a=checkout")),
+                 ("delivery", lambda u, _: postback(u, "a=delivery")),
+                 ("name", lambda u, _: text(u, DELIVERY[0])), ("phone", lambda u, _: text(u, DELIVERY[1])),
+                 ("address", lambda u, _: text(u, DELIVERY[2])),
+                 ("confirm", lambda u, shown: postback(u, button(shown, "confirm")))]
         for step, make in steps:
-            the_event = make(user)
+            the_event = make(user, last)
             started = time.perf_counter()
             last = run_turn(db, settings, the_event)
             if number:

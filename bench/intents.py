@@ -22,8 +22,7 @@ os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.offline import nlu  # noqa: E402
-from agent.offline import encoder  # noqa: E402
+from agent.offline import encoder, nlu  # noqa: E402
 from agent.offline.encoder import nearest_intent  # noqa: E402
 from agent.offline.evaluation import Report, evaluate, load_labelled  # noqa: E402
 from agent.offline.intents import Intent  # noqa: E402

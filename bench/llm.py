@@ -20,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from fake_shop_tools import FakeShopTools  # noqa: E402
+from fake_vllm_server import FakeVLLMServer, Say  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from agent.llm.history import estimate_tokens, trim_history  # noqa: E402
 from agent.llm.loop import run_llm_turn  # noqa: E402
 from agent.llm.prompts import build_system_prompt  # noqa: E402
-from fake_shop_tools import FakeShopTools  # noqa: E402
-from fake_vllm_server import FakeVLLMServer, Say  # noqa: E402
 from inference.client import ChatClient  # noqa: E402
 from inference.images import prepare_image, raw_visual_tokens  # noqa: E402
 
@@ -121,13 +121,13 @@ def print_real_tool_prompt() -> None:
 
     print("\n## with the real shop tools (catalogue loaded; the model is still the fake server)")
     try:
-        import bot.models  # noqa: F401
+        import shop.models  # noqa: F401
         from agent.llm.prompts import openai_tools
         from agent.mcp_client import ToolSession
         from agent.tools import ToolContext
-        from bot.db import Base, Database
-        from bot.settings import load_settings
-        from bot.shop.catalog import load_catalog
+        from shop.catalog import load_catalog
+        from shop.db import Base, Database
+        from shop.settings import load_settings
 
         with tempfile.TemporaryDirectory() as folder:
             settings = load_settings(app_env="test", database_url=f"sqlite:///{folder}/bench.db")

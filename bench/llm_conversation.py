@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from PIL import Image, ImageDraw  # noqa: E402
-
 from fake_vllm_server import FakeVLLMServer, Say, Status  # noqa: E402
-from simulator.client import SimulatorClient  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
 from simulator_bot import running_service  # noqa: E402
+
+from simulator.client import SimulatorClient  # noqa: E402
 
 USER = "bench-customer"
 
@@ -149,9 +149,9 @@ def run(mode: str, db) -> list[dict]:
 
 
 def main() -> None:
-    import bot.models  # noqa: F401
-    from bot.db import Base, Database
-    from bot.shop.catalog import load_catalog
+    import shop.models  # noqa: F401
+    from shop.catalog import load_catalog
+    from shop.db import Base, Database
 
     logging.disable(logging.WARNING)
     for mode in ("prompt", "native"):

@@ -22,11 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from shop_data import seed_shop  # noqa: E402
+
 from agent.mcp_client import ToolSession  # noqa: E402
 from agent.tools import ToolContext, call_tool  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from shop_data import seed_shop  # noqa: E402
+from shop.db import Database  # noqa: E402
+from shop.settings import load_settings  # noqa: E402
 
 
 def timed(fn, runs: int) -> list[float]:

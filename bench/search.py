@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 from rapidfuzz import fuzz, process  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from bot.db import Database  # noqa: E402
-from bot.models.catalog import Game, Product, ProductAlias  # noqa: E402
-from bot.shop.catalog import load_catalog  # noqa: E402
-from bot.shop.search import get_index, search  # noqa: E402
-from bot.shop.text import normalize  # noqa: E402
+from shop.catalog import load_catalog  # noqa: E402
+from shop.db import Database  # noqa: E402
+from shop.models.catalog import Game, Product, ProductAlias  # noqa: E402
+from shop.search import get_index, search  # noqa: E402
+from shop.text import normalize  # noqa: E402
 
 
 def read_queries(path: Path) -> list[tuple[str, set[str], str]]:

@@ -23,9 +23,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import zxingcpp  # noqa: E402
 from PIL import Image  # noqa: E402
+from slip_images import encode, photo, screenshot, slip_page, slip_payload  # noqa: E402
 
 from payments.slip_qr import read_slip_image  # noqa: E402
-from slip_images import encode, photo, screenshot, slip_page, slip_payload  # noqa: E402
 
 BANKS = ["002", "004", "006", "011", "014", "025", "030", "069"]
 

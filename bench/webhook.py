@@ -46,9 +46,14 @@ def fake_agent_turn(db, settings, event):
 
 def inbox_app():
     """gunicorn factory: salesbot's edge with the fake agent as the turn (settings from the environment)."""
-    from webhooks.app import create_app
+    from shop.settings import get_settings
+    from webhooks.app import create_app, start_embedded_workers
 
-    return create_app(turn=fake_agent_turn)
+    app = create_app(turn=fake_agent_turn)
+    settings = get_settings()
+    if settings.worker_in_web and not settings.redis_url:  # what gunicorn.conf.py's hook does
+        start_embedded_workers(app)
+    return app
 
 
 def sync_app():
@@ -58,8 +63,8 @@ def sync_app():
     from linebot.v3.exceptions import InvalidSignatureError
     from linebot.v3.webhooks import MessageEvent, TextMessageContent
 
-    from bot.line_api import LineApi, LineApiError
-    from bot.settings import get_settings
+    from shop.settings import get_settings
+    from webhooks.line_api import LineApi, LineApiError
 
     handler = WebhookHandler(SECRET)
     line = LineApi(get_settings())
@@ -166,7 +171,7 @@ async def load(url: str, bodies, rate: float) -> tuple[list[float], Counter, flo
                 latencies.append(time.perf_counter() - started)
                 if response.status_code == 200:
                     acked_ids.append(event_id)
-            except (httpx.TimeoutException, asyncio.TimeoutError):
+            except (TimeoutError, httpx.TimeoutException):
                 outcomes["timeout"] += 1
                 latencies.append(float("inf"))
             except httpx.HTTPError as error:
@@ -271,8 +276,8 @@ def main() -> None:
 
     from sqlalchemy import text
 
-    from bot.db import Database
-    from bot.migrate import upgrade
+    from shop.db import Database
+    from shop.migrate import upgrade
 
     with tempfile.TemporaryDirectory(prefix="salesbot-bench-") as scratch:
         workdir = Path(scratch)

@@ -9,12 +9,12 @@ import click
 # name -> "module:attribute" of a click command or group
 COMMANDS = {
     "db": "bot.commands.db:db",
-    "catalog": "bot.shop.cli:catalog",
-    "search": "bot.shop.cli:search",
+    "catalog": "shop.cli:catalog",
+    "search": "shop.cli:search",
     "orders": "bot.commands.orders:orders",
-    "serve": "webhooks.cli:serve",
-    "dev": "simulator.cli:dev",
-    "worker": "webhooks.cli:worker",
+    "serve": "bot.commands.service:serve",
+    "dev": "bot.commands.dev:dev",
+    "worker": "bot.commands.service:worker",
     "promptpay": "payments.cli:promptpay",
     "slip": "payments.cli:slip",
     "mcp": "agent.cli:mcp",

@@ -8,15 +8,17 @@ import threading
 from datetime import datetime
 
 from agent.offline import phrases
-from bot import notifications
-from bot.db import Database
-from bot.line_api import LineApi
-from bot.models import Order
-from bot.money import format_baht
-from bot.replies.messages import text as message_text, with_quick_replies
-from bot.settings import Settings
-from bot.shop.orders import expire_unpaid_orders
+from bot.replies.messages import text as message_text
+from bot.replies.messages import with_quick_replies
 from bot.slip_replies import slip_messages
+from shop import notifications
+from shop.db import Database
+from shop.models import Order
+from shop.money import format_baht
+from shop.orders import expire_unpaid_orders
+from shop.settings import Settings
+from webhooks.line_api import LineApi
+from webhooks.notifications import send_due
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 60.0
@@ -34,7 +36,7 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
         if result.outcome != "pending" and result.customer_id is not None:
             notifications.queue(db, result.customer_id, f"slip-check-{result.slip_check_id}",
                                 slip_messages(db, result))
-    sent, unsent = notifications.send_due(db, settings, line)
+    sent, unsent = send_due(db, settings, line)
     if expired or sent or unsent:
         log.info("housekeeping: %d unpaid order(s) expired, %d notification(s) sent, %d not sent",
                  len(expired), sent, unsent)
@@ -58,7 +60,7 @@ class Housekeeper:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="housekeeping", daemon=True)
 
-    def start(self) -> "Housekeeper":
+    def start(self) -> Housekeeper:
         self._thread.start()
         return self
 

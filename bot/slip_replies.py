@@ -6,11 +6,11 @@ was down), so both say the same thing.
 from __future__ import annotations
 
 from agent.offline import phrases
-from bot.db import Database
-from bot.models import Order
 from bot.replies import flex
 from bot.replies.messages import text, with_quick_replies
-from bot.shop.orders import order_json
+from shop.db import Database
+from shop.models import Order
+from shop.orders import order_json
 
 
 def slip_messages(db: Database, result) -> list[dict]:

@@ -12,16 +12,16 @@ from __future__ import annotations
 import logging
 
 from agent import actions
-from agent.offline import phrases
 from agent.mcp_client import ToolSession
+from agent.offline import phrases
 from agent.offline.dialogue import OfflineAgent
 from agent.reply import TurnReply
 from agent.tools import ToolContext
 from bot.compose import compose, summary_to_confirm
-from bot.db import Database
-from bot.settings import Settings
-from bot.shop.customers import get_or_create_customer
 from bot.slip_replies import slip_messages
+from shop.customers import get_or_create_customer
+from shop.db import Database
+from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
         turn = Turn(db, settings, customer_id, state, tools)
         messages = turn.answer(event)
     with db.session() as session:
-        from bot.models import ChatMessage, Customer
+        from shop.models import ChatMessage, Customer
 
         session.get(Customer, customer_id).state = turn.state
         said = _customer_words(event)
@@ -128,8 +128,8 @@ class Turn:
     # ---- images -----------------------------------------------------------------------------
 
     def _answer_image(self, line_message_id: str) -> list[dict]:
-        from bot.media import customer_image
         from payments.slip_qr import read_slip_image
+        from shop.media import customer_image
 
         with self.db.session() as session:
             media = customer_image(session, line_message_id)

@@ -1,19 +1,20 @@
-"""Alembic environment: the URL comes from `bot.migrate.alembic_config` (or DATABASE_URL via settings)."""
+"""Alembic environment: the URL comes from `shop.migrate.alembic_config` (or DATABASE_URL via settings)."""
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import bot.models  # noqa: F401  (registers every table)
-from bot.db import Base
+import shop.models  # noqa: F401  (registers every table)
+from shop.db import Base, ensure_sqlite_directory
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
 if not url:
-    from bot.settings import get_settings
+    from shop.settings import get_settings
 
     url = get_settings().database_url
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
 
 target_metadata = Base.metadata
+ensure_sqlite_directory(url)
 
 
 def run_migrations_offline() -> None:

@@ -6,7 +6,7 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
-import bot.models.base
+import shop.models.base
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 ${imports if imports else ""}

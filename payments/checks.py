@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.models import Order, OrderStatus, Payment, SlipCheck, SlipOutcome
-from bot.money import format_baht
 from payments.providers import ProviderUnavailable, SlipProvider, Verification, get_provider
 from payments.providers.base import DUPLICATE, FLAG_DUPLICATE, FLAG_RECEIVER_MISMATCH, INVALID_QR, NOT_FOUND
 from payments.receiver import check_receiver
 from payments.slip_qr import SlipReading, read_slip_image, read_slip_text
+from shop.models import Order, OrderStatus, Payment, SlipCheck, SlipOutcome
+from shop.money import format_baht
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,10 @@ class _OrderView:
 
 
 def _utc(now: datetime | None) -> datetime:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return now.astimezone(timezone.utc)
+    return now.astimezone(UTC)
 
 
 def _message(reason: str, order: _OrderView | None, slip_amount: int | None = None) -> str:
@@ -249,7 +249,7 @@ def _evaluate(settings, v: Verification, order: _OrderView, reading: SlipReading
     if receiver.verdict == "unsure" or FLAG_RECEIVER_MISMATCH in v.flags:
         return "receiver_unverified"
     skew = timedelta(minutes=settings.slip_clock_skew_minutes)
-    transferred = v.transferred_at.astimezone(timezone.utc)
+    transferred = v.transferred_at.astimezone(UTC)
     if transferred < order.created_at - skew:
         return "slip_before_order"
     if now - transferred > timedelta(minutes=settings.slip_max_age_minutes):
@@ -268,7 +268,7 @@ def _verification_fields(v: Verification | None) -> dict:
         return {}
     return {"provider_raw": v.raw or {"reason": v.reason, "message": v.message},
             "amount_satang": v.amount_satang,
-            "transferred_at": v.transferred_at.astimezone(timezone.utc) if v.transferred_at else None}
+            "transferred_at": v.transferred_at.astimezone(UTC) if v.transferred_at else None}
 
 
 def _result(check_id: int | None, order: _OrderView | None, reason: str, customer_id: int | None,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.money import baht_to_satang
+from shop.money import baht_to_satang
 
 
 @click.command()
@@ -18,7 +18,7 @@ from bot.money import baht_to_satang
 @click.option("--caption", help="Text under the code, e.g. the shop name.")
 def promptpay(target: str, amount: str | None, payload_only: bool, output: Path | None, caption: str | None) -> None:
     """Build the PromptPay payload (and QR image) for TARGET: mobile, national/tax ID or e-wallet ID."""
-    from payments.promptpay import build_payload, parse_payload
+    from payments.promptpay import build_payload, format_amount, parse_payload
 
     try:
         amount_satang = baht_to_satang(amount) if amount is not None else None
@@ -30,7 +30,7 @@ def promptpay(target: str, amount: str | None, payload_only: bool, output: Path 
         return
     parsed = parse_payload(payload)
     click.echo(f"target:  {parsed.target.kind} {parsed.target.digits}")
-    click.echo(f"amount:  {'%d.%02d' % divmod(amount_satang, 100) if amount_satang else '(customer enters it)'}")
+    click.echo(f"amount:  {format_amount(amount_satang) if amount_satang else '(customer enters it)'}")
     click.echo(f"payload: {payload}")
     if output:
         from payments.qr_image import render_qr_png

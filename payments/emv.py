@@ -26,7 +26,7 @@ class Field:
 
 def crc16(text: str) -> str:
     """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) as 4 uppercase hex digits."""
-    return "%04X" % binascii.crc_hqx(text.encode("utf-8"), 0xFFFF)
+    return f"{binascii.crc_hqx(text.encode('utf-8'), 0xFFFF):04X}"
 
 
 def field(tag: str, value: str) -> str:

@@ -4,38 +4,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
 
 from payments import emv
-
-TargetKind = Literal["mobile", "national_id", "ewallet"]
-
-
-@dataclass(frozen=True)
-class Target:
-    kind: TargetKind
-    digits: str  # as the customer would type it: 0812345678, 13-digit ID, 15-digit e-wallet
-
-
-def parse_target(value: str) -> Target:
-    """Validate a PromptPay target strictly. Raises ValueError with a readable reason."""
-    digits = re.sub(r"[\s-]", "", value or "")
-    if re.fullmatch(r"\+66\d{9}", digits):  # international mobile form: +66 8X XXX XXXX
-        digits = "0" + digits[3:]
-    if not digits.isdigit() or not digits.isascii():
-        raise ValueError("PromptPay ID must be digits: a 10-digit mobile number, 13-digit ID or 15-digit e-wallet ID")
-    if len(digits) == 10:
-        if not digits.startswith("0"):
-            raise ValueError("a 10-digit PromptPay mobile number must start with 0")
-        return Target("mobile", digits)
-    if len(digits) == 9:
-        raise ValueError("mobile number looks like it lost its leading 0; write it as 0XXXXXXXXX")
-    if len(digits) == 13:
-        return Target("national_id", digits)
-    if len(digits) == 15:
-        return Target("ewallet", digits)
-    raise ValueError(f"PromptPay ID has {len(digits)} digits; expected 10 (mobile), 13 (ID) or 15 (e-wallet)")
-
+from shop.promptpay_id import Target, TargetKind, parse_target  # noqa: F401  (re-exported)
 
 # --- payloads -------------------------------------------------------------------------------------
 
@@ -81,7 +52,8 @@ def format_amount(amount_satang: int | Decimal) -> str:
         raise ValueError("amount must be more than zero")
     if amount_satang >= MAX_AMOUNT_SATANG:
         raise ValueError("amount is too large for a PromptPay QR")
-    return "%d.%02d" % divmod(amount_satang, 100)
+    baht, satang = divmod(amount_satang, 100)
+    return f"{baht}.{satang:02d}"
 
 
 def build_payload(target: str, amount_satang: int | Decimal | None = None) -> str:

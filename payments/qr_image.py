@@ -15,7 +15,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.money import format_baht
+from shop.money import format_baht
 
 log = logging.getLogger(__name__)
 

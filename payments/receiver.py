@@ -35,7 +35,7 @@ def digits_match(masked: str, known: str) -> bool | None:
         return None
     if len(known) >= len(pattern):
         tail = known[-len(pattern):]
-        return all(not p.isdigit() or p == k for p, k in zip(pattern, tail))
+        return all(not p.isdigit() or p == k for p, k in zip(pattern, tail, strict=True))
     return known in visible or visible in known
 
 

@@ -58,7 +58,7 @@ class SimulatorClient:
         self.http = httpx.Client(base_url=base_url.rstrip("/") + "/sim/api", timeout=timeout + 15,
                                  params={"timeout": str(timeout), "settle": str(settle)})
 
-    def __enter__(self) -> "SimulatorClient":
+    def __enter__(self) -> SimulatorClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -41,12 +41,6 @@ class SimulatorConfig:
     webhook_timeout: float = 10.0
     bot_user_id: str = field(default_factory=ev.new_user_id)   # `destination` of every webhook
 
-    @classmethod
-    def from_settings(cls, settings) -> "SimulatorConfig":
-        """Read what the simulator needs from the bot's settings object (duck-typed: no bot import)."""
-        return cls(channel_secret=settings.line_channel_secret.get_secret_value(),
-                   access_token=settings.line_channel_access_token.get_secret_value() or None,
-                   shop_name=settings.shop_name)
 
 
 @dataclass
@@ -105,7 +99,7 @@ def _public(entry: dict) -> dict:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
 
 class Simulator:

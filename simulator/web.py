@@ -1,8 +1,9 @@
 """The simulator's routes under /sim: the chat page, the JSON API for scripts, the simulated bank's
 verification API, and (nested at /sim/line) the Messaging API endpoints the bot calls.
 
-Mounted by `webhooks.app.create_app` in development (reading the bot's settings), or by
-`simulator.app.create_simulator_app` standalone against any bot.
+Mounted by `bot.app.create_app(simulator=...)` under `salesbot dev`, or by
+`simulator.app.create_simulator_app` standalone against any bot. Either way the app puts the
+`Simulator` (with its development channel secret) in `app.extensions` before registering this blueprint.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from simulator import events as ev
 from simulator import platform
 from simulator.bank import FAILURE_MODES, BankError
-from simulator.core import Simulator, SimulatorConfig, UploadError
+from simulator.core import Simulator, UploadError
 
 bp = Blueprint("simulator", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -33,11 +34,9 @@ USER_ID = re.compile(r"U[0-9a-f]{32}")
 
 @bp.record_once
 def _setup(state) -> None:
-    """Mounted inside the bot's app: take the channel secret, token and shop name from its settings."""
-    app = state.app
-    if "salesbot.simulator" not in app.extensions:
-        app.extensions["salesbot.simulator"] = Simulator(
-            SimulatorConfig.from_settings(app.extensions["salesbot.settings"]))
+    """The simulator is never derived from the bot's settings: whoever mounts it must configure it."""
+    if "salesbot.simulator" not in state.app.extensions:
+        raise RuntimeError("mount the simulator with its own SimulatorConfig (bot.app.create_app(simulator=...))")
 
 
 def simulator() -> Simulator:

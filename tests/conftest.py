@@ -16,10 +16,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.db import Base, Database
-from bot.settings import load_settings
+from shop.db import Base, Database
+from shop.settings import load_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# fixtures that live beside their test doubles (tests/ is on sys.path through rootdir-relative imports)
+pytest_plugins = ["fake_line_api"]
 
 
 def _require(var: str) -> str | None:
@@ -55,7 +58,7 @@ def redis_url():
 
 
 def _fresh(database: Database) -> Database:
-    import bot.models  # noqa: F401
+    import shop.models  # noqa: F401
 
     Base.metadata.drop_all(database.engine)
     Base.metadata.create_all(database.engine)

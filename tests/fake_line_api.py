@@ -68,7 +68,7 @@ class FakeLine:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
-    def start(self) -> "FakeLine":
+    def start(self) -> FakeLine:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -28,9 +28,10 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Union
+from typing import Any
 
 from PIL import Image
 
@@ -59,7 +60,7 @@ class Slow:
     """Answer `then` after `seconds` (capped at MAX_DELAY_S); a long delay is a hang for the client."""
 
     seconds: float
-    then: "Step"
+    then: Step
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Disconnect:
     """Close the connection without any response."""
 
 
-Step = Union[Say, Status, Slow, Garbage, Disconnect, Callable[[dict], "Step"]]
+Step = Say | Status | Slow | Garbage | Disconnect | Callable[[dict], "Step"]
 
 
 def _estimate_text_tokens(text: str) -> int:
@@ -128,7 +129,7 @@ class FakeVLLMServer:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "FakeVLLMServer":
+    def start(self) -> FakeVLLMServer:
         handler = _handler_for(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
@@ -145,7 +146,7 @@ class FakeVLLMServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeVLLMServer":
+    def __enter__(self) -> FakeVLLMServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -163,7 +164,7 @@ class FakeVLLMServer:
         return self.root_url + "/v1"
 
     # -- scripting ---------------------------------------------------------------------------------
-    def script(self, *steps: Step) -> "FakeVLLMServer":
+    def script(self, *steps: Step) -> FakeVLLMServer:
         """Queue answers, one per chat request, in order."""
         with self._lock:
             self._script.extend(steps)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.db import Database
-from bot.models.catalog import Product
-from bot.shop.customers import get_or_create_customer
+from shop.customers import get_or_create_customer
+from shop.db import Database
+from shop.models.catalog import Product
 
 PRODUCTS = [
     # sku, name_en, name_th, edition, list price, sale price, stock

@@ -16,16 +16,29 @@ from decimal import Decimal
 
 import httpx
 from flask import Flask, Response, abort, request
-from werkzeug.serving import make_server
-
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.messaging import (ApiClient, ApiException, Configuration, FlexContainer, FlexMessage,
-                                  ImageMessage, MessageAction, MessagingApi, MessagingApiBlob, PostbackAction,
-                                  PushMessageRequest, QuickReply, QuickReplyItem, ReplyMessageRequest,
-                                  ShowLoadingAnimationRequest, TextMessage)
-from linebot.v3.webhooks import (FollowEvent, ImageMessageContent, MessageEvent, PostbackEvent,
-                                 TextMessageContent)
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    FlexContainer,
+    FlexMessage,
+    ImageMessage,
+    MessageAction,
+    MessagingApi,
+    MessagingApiBlob,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+    TextMessage,
+)
+from linebot.v3.webhooks import FollowEvent, ImageMessageContent, MessageEvent, PostbackEvent, TextMessageContent
+from werkzeug.serving import make_server
+
 from payments.emv import encode, with_crc
 
 PROMPTPAY_ID = "0812345678"
@@ -162,7 +175,7 @@ class ServerThread:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         self.thread.start()
         return self
 
@@ -220,14 +233,15 @@ class _LazyApp:
 
 
 def running_service(db, turn=None, **overrides):
-    """Context manager: the real service (`webhooks.app.create_app`: /callback, inbox, embedded workers,
+    """Context manager: the real service (`bot.app.create_app`: /callback, inbox, embedded workers,
     /media) with the simulator mounted at /sim, on a loopback port; yields its base URL.
 
     `turn` replaces `bot.turn.run_turn` (None keeps the real one)."""
     from contextlib import contextmanager
 
-    from bot.settings import load_settings
-    from webhooks.app import create_app
+    from bot.app import create_app
+    from shop.settings import load_settings
+    from simulator.core import SimulatorConfig
 
     @contextmanager
     def running():
@@ -239,7 +253,10 @@ def running_service(db, turn=None, **overrides):
                                     "line_channel_access_token": "service-token",
                                     "line_api_base_url": url + "/sim/line", "public_base_url": url,
                                     "slip_provider": "simulator", **overrides})
-        lazy.app = create_app(settings, database=db, turn=turn, start_workers=True)
+        simulator = SimulatorConfig(channel_secret=settings.line_channel_secret.get_secret_value(),
+                                    access_token=settings.line_channel_access_token.get_secret_value(),
+                                    shop_name=settings.shop_name)
+        lazy.app = create_app(settings, database=db, turn=turn, simulator=simulator, start_workers=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:

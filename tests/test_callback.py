@@ -5,12 +5,12 @@ import json
 import threading
 
 import pytest
+from fake_line_api import SECRET, TOKEN, USER, sign, text_event, webhook_body
 from sqlalchemy import func, select
 
-from bot.models.inbox import InboxEvent
-from bot.settings import load_settings
-from fake_line_api import SECRET, TOKEN, USER, sign, text_event, webhook_body
-from webhooks.app import create_app
+from bot.app import create_app
+from shop.models.inbox import InboxEvent
+from shop.settings import load_settings
 
 
 def make_app(db, **overrides):

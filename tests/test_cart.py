@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
-
-from bot.models.customers import Customer
-from bot.shop import cart as carts
-from bot.shop.checkout import checkout_summary, clean_address, parse_phone, set_shipping
-from bot.shop.errors import ShopError
 from shop_data import DELIVERY
+
+from shop import cart as carts
+from shop.checkout import checkout_summary, clean_address, parse_phone, set_shipping
+from shop.errors import ShopError
+from shop.models.customers import Customer
 
 
 def _find(session, text):

@@ -7,9 +7,19 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.models.catalog import Game, Product, ProductAlias
-from bot.shop.catalog import (ALIASES_FILE, DATA_DIR, SNAPSHOT_FILE, RowError, demo_stock, load_catalog,
-                              parse_minutes, parse_players, parse_price_satang, sku_from_url)
+from shop.catalog import (
+    ALIASES_FILE,
+    DATA_DIR,
+    SNAPSHOT_FILE,
+    RowError,
+    demo_stock,
+    load_catalog,
+    parse_minutes,
+    parse_players,
+    parse_price_satang,
+    sku_from_url,
+)
+from shop.models.catalog import Game, Product, ProductAlias
 
 SNAPSHOT_HEADER = ("name_en,name_th,edition_lang,listing_tag,category_th,age,players,play_time_th,price_thb,"
                    "sale_price_thb,option_price_thb,options,weight,box_size,url,bgg_id_candidate,"
@@ -61,7 +71,7 @@ def test_sku_is_the_url_slug():
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     """The real catalogue loaded once into SQLite, with the report of that load."""
-    from bot.db import Database
+    from shop.db import Database
 
     database = Database(f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'catalog.db'}")
     database.create_all()
@@ -232,9 +242,9 @@ def test_malformed_rows_are_reported_with_line_numbers_and_skipped(tmp_path, db)
 
 
 def test_cli_load_if_empty_only_loads_an_empty_database(tmp_path, monkeypatch):
-    from bot.db import Database
-    from bot.settings import get_settings
-    from bot.shop.cli import catalog
+    from shop.cli import catalog
+    from shop.db import Database
+    from shop.settings import get_settings
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     Database(url).create_all()
@@ -278,8 +288,8 @@ def test_a_reload_repairs_rows_that_differ_from_the_files(loaded):
 
 
 def test_cli_on_a_database_without_tables_says_what_to_do(tmp_path, monkeypatch):
-    from bot.settings import get_settings
-    from bot.shop.cli import catalog, search
+    from shop.cli import catalog, search
+    from shop.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     get_settings.cache_clear()

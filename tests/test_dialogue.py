@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from shop_data import stock_of
 
 from agent import actions
 from agent.offline.dialogue import OfflineAgent
 from agent.tools import ToolContext, call_tool
 from bot.compose import compose
-from shop_data import stock_of
 
 
 class DirectTools:
@@ -150,8 +150,8 @@ def test_unknown_postback_data_is_not_an_action():
 
 
 def test_a_game_the_shop_does_not_sell_is_named_as_such_not_misunderstood(chat, shop):
-    from bot.models import Game
-    from bot.shop.search import invalidate_index
+    from shop.models import Game
+    from shop.search import invalidate_index
 
     with shop.db.session() as session:
         session.add(Game(id=822, name="Carcassonne", min_players=2, max_players=5, play_minutes=45, min_age=7))

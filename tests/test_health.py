@@ -7,11 +7,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fake_line_api import text_event
 from sqlalchemy import update
 
-from bot.models.inbox import InboxEvent
-from bot.settings import load_settings
-from fake_line_api import fake_line, text_event  # noqa: F401  (fixture)
+from shop.models.inbox import InboxEvent
+from shop.settings import load_settings
 from webhooks import inbox
 from webhooks.app import create_app
 
@@ -86,7 +86,7 @@ def test_readyz_unavailable_without_workers_or_database(db, fake_line):
 
     settings = load_settings(app_env="test", database_url="postgresql://nobody@127.0.0.1:1/none",
                              line_api_base_url=fake_line.url)
-    app = create_app(settings, start_workers=False)
+    app = create_app(settings, start_workers=False, turn=lambda *args: [])
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     body = response.get_json()

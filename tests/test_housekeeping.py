@@ -5,24 +5,24 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from fake_line_api import FakeLine
+from fake_slip_provider import FakeProvider
+from shop_data import seed_shop, stock_of
+from slip_images import slip_payload
 from sqlalchemy import select
 
 from bot.housekeeping import run_once
-from bot.notifications import RETRY_KEYS
-from bot.line_api import LineApi
-from bot.models import Order, OrderItem, OrderStatus, Payment, SlipCheck
-from bot.settings import load_settings
-from fake_line_api import FakeLine
 from payments.checks import check_slip
-from fake_slip_provider import FakeProvider
 from payments.providers import BANGKOK, ProviderUnavailable
-from shop_data import seed_shop, stock_of
-from slip_images import slip_payload
+from shop.models import Order, OrderItem, OrderStatus, Payment, SlipCheck
+from shop.settings import load_settings
+from webhooks.line_api import LineApi
+from webhooks.notifications import RETRY_KEYS
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 TOTAL = 139000  # one Azul
 REF = "016330142045BPM05678"
 
@@ -66,7 +66,7 @@ def provider(monkeypatch):
 def azul_order(db, customer_id: int, created: datetime = NOW - timedelta(minutes=10),
                minutes: int = 60) -> int:
     """An unpaid order for the last Azul, its stock reserved as checkout does."""
-    from bot.models import Product
+    from shop.models import Product
 
     with db.session() as session:
         azul = session.scalar(select(Product).where(Product.sku == "AZUL"))
@@ -186,7 +186,7 @@ def test_one_customers_failed_push_does_not_silence_the_others(db, settings, lin
     shop = seed_shop(db)
     alice_order = azul_order(db, shop.alice)
     with db.session() as session:
-        from bot.models import Product
+        from shop.models import Product
 
         session.scalar(select(Product).where(Product.sku == "AZUL")).stock = 1  # a second copy for Bob
     bob_order = azul_order(db, shop.bob)
@@ -223,7 +223,7 @@ def test_two_processes_at_once_push_once(any_db, settings, fake_line, provider):
 
 
 def test_a_push_that_keeps_failing_this_round_is_sent_next_round(db, settings, line, fake_line, provider):
-    from bot.line_api import PUSH_ATTEMPTS
+    from webhooks.line_api import PUSH_ATTEMPTS
 
     order_id, check_id = alice_pending_slip(db, settings, provider)
     provider.answer = None
@@ -241,7 +241,7 @@ def test_a_push_that_keeps_failing_this_round_is_sent_next_round(db, settings, l
 
 
 def test_a_push_line_refuses_for_good_is_not_retried(db, settings, line, fake_line, provider):
-    from bot.models import Notification
+    from shop.models import Notification
 
     order_id, _ = alice_pending_slip(db, settings, provider)
     provider.answer = None

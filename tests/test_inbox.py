@@ -7,14 +7,14 @@ import threading
 import time
 from datetime import timedelta
 
+from fake_line_api import SECRET, TOKEN, text_event
 from sqlalchemy import select, update
 
-from bot.line_api import LineApi
-from bot.models.base import utcnow
-from bot.models.inbox import InboxEvent
-from bot.settings import load_settings
-from fake_line_api import SECRET, TOKEN, fake_line, text_event  # noqa: F401  (fixture)
+from shop.models.base import utcnow
+from shop.models.inbox import InboxEvent
+from shop.settings import load_settings
 from webhooks import inbox
+from webhooks.line_api import LineApi
 from webhooks.worker import Worker
 
 

@@ -7,9 +7,9 @@ import socket
 import time
 
 import pytest
-
 from fake_vllm_server import Disconnect, FakeVLLMServer, Garbage, Say, Slow, Status
-from inference.client import (ChatClient, LLMBadResponse, LLMRequestRejected, LLMTimeout, LLMUnavailable)
+
+from inference.client import ChatClient, LLMBadResponse, LLMRequestRejected, LLMTimeout, LLMUnavailable
 
 MESSAGES = [{"role": "user", "content": "สวัสดีค่ะ"}]
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 from PIL import Image
 
-from inference.images import (ImageError, prepare_image, raw_visual_tokens, smart_resize, visual_tokens)
+from inference.images import ImageError, prepare_image, raw_visual_tokens, smart_resize, visual_tokens
 
 
 def _jpeg(width: int, height: int, *, orientation: int | None = None, color=(200, 30, 30)) -> bytes:

@@ -6,11 +6,11 @@ import socket
 import threading
 
 import pytest
+from fake_line_api import SECRET, TOKEN
 
-from bot.line_api import ContentError, LineApi, LineApiError, checked_messages
-from bot.line_limits import (MAX_TEXT_UTF16, prepare_batches, split_text, utf16_len)
-from bot.settings import load_settings
-from fake_line_api import SECRET, TOKEN, fake_line  # noqa: F401  (fixture)
+from shop.settings import load_settings
+from webhooks.line_api import ContentError, LineApi, LineApiError, checked_messages
+from webhooks.line_limits import MAX_TEXT_UTF16, prepare_batches, split_text, utf16_len
 
 
 def bubble(n: int) -> dict:
@@ -61,7 +61,8 @@ def test_batches_of_five_and_quick_reply_stays_on_the_last_piece():
 
 
 def test_big_carousel_becomes_several_and_alt_text_is_trimmed():
-    message = {"type": "flex", "altText": "ก" * 2000, "contents": {"type": "carousel", "contents": [bubble(n) for n in range(30)]}}
+    carousel = {"type": "carousel", "contents": [bubble(n) for n in range(30)]}
+    message = {"type": "flex", "altText": "ก" * 2000, "contents": carousel}
     [batch] = prepare_batches([message])
     assert [len(m["contents"]["contents"]) for m in batch] == [12, 12, 6]
     assert all(len(m["altText"]) <= 1500 for m in batch)

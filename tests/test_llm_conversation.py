@@ -18,20 +18,20 @@ import time
 
 import httpx
 import pytest
+from fake_vllm_server import FakeVLLMServer, Garbage, Say, Slow, Status
 from PIL import Image, ImageDraw
+from shop_data import DELIVERY, seed_shop
+from simulator_bot import running_service
 from sqlalchemy import select
 
 from agent.llm.history import message_tokens
 from agent.llm.prompts import rules_text
 from agent.tools import ToolContext, call_tool
-from bot.db import Base, Database
-from bot.models import ChatMessage, Customer
-from bot.models.catalog import Product
-from bot.settings import load_settings
-from fake_vllm_server import FakeVLLMServer, Garbage, Say, Slow, Status
-from shop_data import DELIVERY, seed_shop
+from shop.db import Base, Database
+from shop.models import ChatMessage, Customer
+from shop.models.catalog import Product
+from shop.settings import load_settings
 from simulator.client import SimulatorClient
-from simulator_bot import running_service
 
 ALICE = "U" + "a" * 32   # seeded customers (shop_data); the simulator takes a LINE user id as the chat name
 BOB = "U" + "b" * 32
@@ -51,7 +51,7 @@ def call(tool: str, **arguments) -> str:
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    import bot.models  # noqa: F401
+    import shop.models  # noqa: F401
 
     database = Database(f"sqlite:///{tmp_path_factory.mktemp('llm-conversation') / 'shop.db'}")
     Base.metadata.create_all(database.engine)

@@ -5,12 +5,11 @@ import json
 from decimal import Decimal
 
 import pytest
+from fake_shop_tools import FakeShopTools
 
-from agent.llm.guardrails import (garbage_reason, leaks_prompt, money_in_results, money_in_text,
-                                  unsupported_prices)
+from agent.llm.guardrails import garbage_reason, leaks_prompt, money_in_results, money_in_text, unsupported_prices
 from agent.llm.history import estimate_tokens, trim_history
 from agent.llm.prompts import build_system_prompt, hermes_tools_block, openai_tools, rules_text
-from fake_shop_tools import FakeShopTools
 
 D = Decimal
 
@@ -108,7 +107,7 @@ def test_history_drops_entries_that_are_not_plain_chat():
 
 def test_client_from_settings(settings):
     from agent.llm.setup import chat_client_from_settings
-    from bot.settings import load_settings
+    from shop.settings import load_settings
 
     assert chat_client_from_settings(settings) is None          # no LLM_BASE_URL: offline agent only
     configured = load_settings(app_env="test", llm_base_url="http://gpu.internal:8000",

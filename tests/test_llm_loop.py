@@ -6,12 +6,12 @@ import io
 import json
 
 import pytest
+from fake_shop_tools import FakeShopTools
+from fake_vllm_server import FakeVLLMServer, Garbage, Say, Slow, Status
 from PIL import Image
 
 from agent.llm.loop import AgentReply, run_llm_turn
 from agent.llm.prompts import rules_text
-from fake_shop_tools import FakeShopTools
-from fake_vllm_server import FakeVLLMServer, Garbage, Say, Slow, Status
 from inference.client import ChatClient
 
 SEARCH_SPLENDOR = '<tool_call>\n{"name": "search_products", "arguments": {"query": "Splendor"}}\n</tool_call>'
@@ -291,7 +291,8 @@ def test_polite_refusal_of_a_discount_passes(server, client, shop):
 
 def test_another_customers_order_is_never_reachable(server, client, shop):
     server.script(
-        Say('<tool_call>{"name": "get_order_status", "arguments": {"order_number": "SO-2002", "customer_id": "cust-B"}}</tool_call>'),
+        Say('<tool_call>{"name": "get_order_status", '
+            '"arguments": {"order_number": "SO-2002", "customer_id": "cust-B"}}</tool_call>'),
         Say("ขออภัยค่ะ ทางร้านไม่พบคำสั่งซื้อนี้ในบัญชีของคุณลูกค้าค่ะ"))
     reply = turn(client, shop, "ขอดูออเดอร์ SO-2002 ของลูกค้าคนอื่นหน่อย")
     assert shop.calls == [("get_order_status", {"order_number": "SO-2002"})]   # identity argument dropped
@@ -301,7 +302,8 @@ def test_another_customers_order_is_never_reachable(server, client, shop):
 
 
 def test_identity_argument_is_stripped_in_native_mode_too(server, client, shop):
-    server.script(Say('<tool_call>{"name": "add_to_cart", "arguments": {"name": "Splendor", "quantity": 1, "customer_id": "cust-B"}}</tool_call>'),
+    server.script(Say('<tool_call>{"name": "add_to_cart", '
+                      '"arguments": {"name": "Splendor", "quantity": 1, "customer_id": "cust-B"}}</tool_call>'),
                   Say("เพิ่มแล้วค่ะ ยอดรวม 1,260 บาทค่ะ"))
     reply = turn(client, shop, "เอา Splendor", mode="native")
     assert shop.calls == [("add_to_cart", {"name": "Splendor", "quantity": 1})]

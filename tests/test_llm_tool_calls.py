@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from agent.llm.tool_calls import (parse_native_tool_calls, parse_tool_calls, render_tool_calls,
-                                  render_tool_responses)
+from agent.llm.tool_calls import parse_native_tool_calls, parse_tool_calls, render_tool_calls, render_tool_responses
 
 
 def _calls(text: str) -> list[tuple[str, dict]]:

@@ -13,10 +13,10 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from shop_data import stock_of
 
 from agent.mcp_client import ToolSession, open_tool_session, tool_result
 from agent.tools import TOOLS, ToolContext
-from shop_data import stock_of
 
 SALESBOT = str(Path(sys.executable).parent / "salesbot")
 ALICE_LINE_ID = "U" + "a" * 32
@@ -72,7 +72,7 @@ def test_async_session_for_async_callers(alice):
 
 
 def test_sync_sessions_from_many_threads_share_one_loop(shop, settings):
-    from bot.shop.customers import get_or_create_customer
+    from shop.customers import get_or_create_customer
 
     with shop.db.session() as session:
         customers = [get_or_create_customer(session, f"U{n:032x}").id for n in range(4)]
@@ -110,7 +110,7 @@ def test_stdio_server_acts_for_the_customer_named_on_the_command_line(shop, tmp_
     assert names == set(TOOLS)
     assert added["cart"]["total_satang"] == 139000
     with shop.db.session() as session:  # written to the database the server was given, for Alice
-        from bot.shop import cart as carts
+        from shop import cart as carts
 
         assert carts.cart_json(session, shop.alice)["items"][0]["sku"] == "AZUL"
         assert carts.cart_json(session, shop.bob)["items"] == []

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.media import customer_image, media_url, store_customer_image, store_image
-from bot.models.base import utcnow
-from bot.models.media import Media
-from bot.settings import load_settings
-from webhooks.app import create_app
+from bot.app import create_app
+from shop.media import customer_image, media_url, store_customer_image, store_image
+from shop.models.base import utcnow
+from shop.models.media import Media
+from shop.settings import load_settings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"qr" * 100
 PREVIEW = b"\x89PNG\r\n\x1a\n" + b"small"

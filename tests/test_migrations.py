@@ -3,9 +3,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import bot.models  # noqa: F401
-from bot.db import Base, Database
-from bot.migrate import upgrade
+import shop.models  # noqa: F401
+from shop.db import Base, Database
+from shop.migrate import upgrade
 
 
 def _check(url):

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.offline import Entities, Intent, Understanding, understand
-from agent.offline import nlu
+from agent.offline import Entities, Intent, Understanding, nlu, understand
 from agent.offline.evaluation import entity_matches, evaluate, load_labelled
 from agent.offline.numbers import find_phone, normalise_phone, parse_thai_number, words_to_number
 

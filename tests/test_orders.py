@@ -5,23 +5,23 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-
-from bot.models.catalog import Product
-from bot.models.customers import Customer, StaffRequest
-from bot.models.orders import Order, OrderStatus
-from bot.models.payments import SlipCheck
-from bot.shop import cart as carts
-from bot.shop import orders
-from bot.shop.checkout import checkout_summary, set_shipping
-from bot.shop.customers import get_or_create_customer
-from bot.shop.errors import ShopError
 from shop_data import DELIVERY, seed_shop, stock_of
 
-NOW = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
+from shop import cart as carts
+from shop import orders
+from shop.checkout import checkout_summary, set_shipping
+from shop.customers import get_or_create_customer
+from shop.errors import ShopError
+from shop.models.catalog import Product
+from shop.models.customers import Customer, StaffRequest
+from shop.models.orders import Order, OrderStatus
+from shop.models.payments import SlipCheck
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ def test_another_customers_order_is_simply_not_found(shop, settings):
 
 def test_salesbot_orders_lists_orders_with_payment_outcome(shop, settings, monkeypatch):
     from bot.commands.orders import orders as orders_command
-    from bot.settings import get_settings
+    from shop.settings import get_settings
 
     fill_cart(shop.db, shop.alice, [("SPL-TH", 1)], "delivery", **DELIVERY)
     first = place(shop.db, settings, shop.alice)

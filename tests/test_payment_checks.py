@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from fake_slip_provider import TRANSFERRED, FakeProvider
+from slip_images import encode, screenshot, slip_page, slip_payload
 from sqlalchemy import func, select
 
-from bot.models import Customer, Order, OrderStatus, Payment, SlipCheck, SlipOutcome
-from bot.settings import load_settings
 from payments.checks import MESSAGES_TH, check_slip, retry_pending_slips
 from payments.promptpay import build_payload
 from payments.providers import BANGKOK, ProviderUnavailable, Verification, get_provider
 from payments.providers.base import FLAG_DUPLICATE, NOT_FOUND, QUOTA_EXCEEDED
 from payments.qr_image import render_qr_png
 from payments.receiver import digits_match, names_match
-from fake_slip_provider import TRANSFERRED, FakeProvider
-from slip_images import encode, screenshot, slip_page, slip_payload
+from shop.models import Customer, Order, OrderStatus, Payment, SlipCheck, SlipOutcome
+from shop.settings import load_settings
 
-NOW = datetime(2026, 11, 26, 7, 10, tzinfo=timezone.utc)          # 14:10 in Bangkok
+NOW = datetime(2026, 11, 26, 7, 10, tzinfo=UTC)          # 14:10 in Bangkok
 ORDER_CREATED = NOW - timedelta(minutes=20)
 REF = "016330142045BPM05678"
 
@@ -359,7 +359,7 @@ def test_thai_messages_speak_as_the_shop():
 
 
 def test_shop_account_settings_must_be_digits():
-    from bot.settings import ConfigError
+    from shop.settings import ConfigError
 
     with pytest.raises(ConfigError, match="^SHOP_ACCOUNT_LAST_DIGITS:"):
         load_settings(_env_file=None, app_env="test", shop_account_last_digits="86x5")
@@ -406,7 +406,7 @@ def test_simulator_bank_slips_end_to_end(db, shop_settings, mode, outcome, reaso
 
     provider = get_provider(shop_settings, client=httpx.Client(transport=httpx.MockTransport(verify_api)),
                             sleep=lambda seconds: None)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     customer_id, order_id = add_order(db, created=now - timedelta(minutes=3))
     qr = parse_promptpay(build_payload(shop_settings.promptpay_id, 126000))
     transfer = bank.transfer(user_id="U1", sender_name="สมชาย ใจดี", qr=qr, mode=mode)

@@ -9,10 +9,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.settings import load_settings
 from payments.providers import BANGKOK, ProviderUnavailable, get_provider
-from payments.providers.base import (ACCOUNT_PROBLEM, AML_FLAGGED, FLAG_DUPLICATE, FLAG_RECEIVER_MISMATCH,
-                                     INVALID_QR, NOT_FOUND, QUOTA_EXCEEDED)
+from payments.providers.base import (
+    ACCOUNT_PROBLEM,
+    AML_FLAGGED,
+    FLAG_DUPLICATE,
+    FLAG_RECEIVER_MISMATCH,
+    INVALID_QR,
+    NOT_FOUND,
+    QUOTA_EXCEEDED,
+)
+from shop.settings import load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "providers"
 PAYLOAD = "0041000600000101030040220016330142045BPM056785102TH91048A0A"
@@ -232,7 +239,7 @@ def test_easyslip_server_error_is_retried():
 
 
 def test_keys_are_required_for_real_providers():
-    from bot.settings import ConfigError
+    from shop.settings import ConfigError
 
     with pytest.raises(ConfigError, match="SLIP_PROVIDER_API_KEY"):
         load_settings(_env_file=None, app_env="test", slip_provider="easyslip")

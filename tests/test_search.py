@@ -6,11 +6,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bot.db import Database
-from bot.models.catalog import Game, Product, ProductAlias
-from bot.shop.catalog import load_catalog
-from bot.shop.search import SearchFilters, SearchHit, search
-from bot.shop.text import MAX_QUERY_CHARS, normalize
+from shop.catalog import load_catalog
+from shop.db import Database
+from shop.models.catalog import Game, Product, ProductAlias
+from shop.search import SearchFilters, SearchHit, search
+from shop.text import MAX_QUERY_CHARS, normalize
 
 
 @pytest.fixture(scope="session")
@@ -206,8 +206,8 @@ def test_index_follows_catalogue_changes(db):
 
 
 def _cli(monkeypatch, catalog_db, args, stdin=None):
-    from bot.settings import get_settings
-    from bot.shop.cli import search as search_command
+    from shop.cli import search as search_command
+    from shop.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", catalog_db.url)
     get_settings.cache_clear()

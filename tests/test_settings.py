@@ -1,13 +1,12 @@
 import pytest
 
-from bot.settings import ConfigError, load_settings
+from shop.settings import ConfigError, load_settings
 
 
 def test_defaults_are_the_embedded_setup():
     settings = load_settings(_env_file=None)
     assert settings.database_url.startswith("sqlite:///")
     assert settings.redis_url is None
-    assert settings.simulator_enabled
 
 
 @pytest.mark.parametrize("overrides, variable", [

@@ -10,7 +10,6 @@ import pytest
 from linebot.v3.models import UnknownEvent
 from linebot.v3.webhooks import FollowEvent, MessageEvent, PostbackEvent, UnfollowEvent
 from PIL import Image
-
 from simulator_bot import simulator_with_bot
 
 

@@ -10,14 +10,25 @@ from decimal import Decimal
 import pytest
 import qrcode
 from PIL import Image
+from simulator_bot import promptpay_payload
 
 from payments.emv import decode_map, verify_crc
 from simulator.app import create_simulator_app
-from simulator.bank import (Bank, BankError, PromptPayQR, find_promptpay, mask_account, paid_amount,
-                            parse_promptpay, parse_slip_payload, read_qr_codes, render_slip, slip_payload,
-                            thai_datetime)
+from simulator.bank import (
+    Bank,
+    BankError,
+    PromptPayQR,
+    find_promptpay,
+    mask_account,
+    paid_amount,
+    parse_promptpay,
+    parse_slip_payload,
+    read_qr_codes,
+    render_slip,
+    slip_payload,
+    thai_datetime,
+)
 from simulator.core import SimulatorConfig
-from simulator_bot import promptpay_payload
 
 QR = PromptPayQR(payload="", target="0812345678", amount_satang=126_000)
 
@@ -120,9 +131,10 @@ def test_verify_failure_cases(sim):
 
 def test_the_payments_simulator_provider_reads_the_verify_api():
     """The contract shared with payments/providers/simulator.py, exercised over HTTP."""
-    from bot.settings import load_settings
-    from payments.providers import ProviderUnavailable, get_provider
     from simulator_bot import ServerThread
+
+    from payments.providers import ProviderUnavailable, get_provider
+    from shop.settings import load_settings
 
     app = create_simulator_app(SimulatorConfig(channel_secret="s", access_token="t", shop_name="ร้านเกมดี"))
     bank = app.extensions["salesbot.simulator"].bank

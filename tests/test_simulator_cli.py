@@ -6,9 +6,10 @@ import stat
 import httpx
 import pytest
 from click.testing import CliRunner
-
-from simulator.cli import dev_environment, dev_secrets, simulator
 from simulator_bot import running_service
+
+from bot.commands.dev import dev_environment, dev_secrets
+from simulator.cli import simulator
 
 
 def test_dev_secrets_are_generated_once_and_reused(tmp_path):
@@ -66,3 +67,35 @@ def test_the_simulator_mounted_in_the_service_drives_the_real_edge(service):
         log = client.get("/api/log").json()["entries"]
         assert any(e["summary"].startswith("loading animation") for e in log)
         assert not any(e["kind"] == "violation" for e in log)
+
+
+def test_the_service_never_mounts_the_simulator_by_itself(db, settings):
+    """Whatever APP_ENV says, only `salesbot dev` mounts /sim: no forged event can be signed by the service."""
+    from bot.app import create_app
+
+    for app_env in ("development", "test"):
+        client = create_app(settings.model_copy(update={"app_env": app_env}), database=db).test_client()
+        assert client.get("/sim/").status_code == 404
+        assert client.post("/sim/api/chats/somchai/messages", json={"postback": {"data": "a=cancel&n=1"}}).status_code == 404
+
+
+def test_dev_always_signs_with_its_own_secret(tmp_path):
+    environ = {"LINE_CHANNEL_SECRET": "the-real-channel-secret", "LINE_API_BASE_URL": "https://api.line.me"}
+    dev_environment("127.0.0.1:8123", environ, tmp_path / ".env", tmp_path / "secrets.env")
+    assert environ["LINE_CHANNEL_SECRET"] == dev_secrets(tmp_path / "secrets.env")["LINE_CHANNEL_SECRET"]
+    assert environ["LINE_API_BASE_URL"] == "http://127.0.0.1:8123/sim/line"
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker", "--burst"]])
+def test_services_refuse_the_simulators_settings(command, monkeypatch):
+    from bot.cli import main
+    from shop.settings import get_settings
+
+    monkeypatch.setenv("LINE_API_BASE_URL", "http://127.0.0.1:8000/sim/line")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, command)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "LINE_API_BASE_URL" in result.output and "simulator" in result.output

@@ -9,12 +9,11 @@ import zlib
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from slip_images import encode, photo, qr_image, screenshot, slip_page, slip_payload
 
 from payments.promptpay import build_payload
 from payments.qr_image import render_qr_png
-from payments.slip_qr import (SlipPayloadError, classify_text, parse_slip_payload, read_slip_image,
-                              read_slip_text)
-from slip_images import encode, photo, qr_image, screenshot, slip_page, slip_payload
+from payments.slip_qr import SlipPayloadError, classify_text, parse_slip_payload, read_slip_image, read_slip_text
 
 # Shape from codustry/thanakan tests/test_qr_data.py (an SCB-style 25-character transRef).
 SCB_REF = "2023110801234567890ABCDEF"

@@ -7,13 +7,13 @@ import re
 
 import zxingcpp
 from PIL import Image
+from shop_data import DELIVERY, stock_of
 
 from agent.tools import CUSTOMER_TOOLS, TOOLS, ToolContext, call_tool
-from bot.models.customers import StaffRequest
-from bot.models.media import Media
-from bot.models.orders import Order
 from payments.promptpay import parse_payload
-from shop_data import DELIVERY, stock_of
+from shop.models.customers import StaffRequest
+from shop.models.media import Media
+from shop.models.orders import Order
 
 THAI = re.compile(r"[\u0e00-\u0e7f]")
 

@@ -12,18 +12,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fake_line_api import SECRET, TOKEN, USER, image_event, sign, text_event, webhook_body
 from sqlalchemy import select, update
 
-from bot.line_api import LineApi
-from bot.media import customer_image
-from bot.models.base import utcnow
-from bot.models.inbox import InboxEvent, OutboundMessage
-from bot.models.media import Media
-from bot.settings import load_settings
-from fake_line_api import (SECRET, TOKEN, USER, fake_line, image_event, sign, text_event,  # noqa: F401
-                           webhook_body)
+from shop.media import customer_image
+from shop.models.base import utcnow
+from shop.models.inbox import InboxEvent, OutboundMessage
+from shop.models.media import Media
+from shop.settings import load_settings
 from webhooks import inbox
 from webhooks.app import create_app
+from webhooks.line_api import LineApi
 from webhooks.worker import APOLOGY, Worker
 
 TESTS = Path(__file__).parent
@@ -308,11 +307,11 @@ def test_rq_path_with_real_redis(any_db, fake_line, settings_for, redis_url, mon
 def test_staff_can_list_and_retry_failed_events(db, fake_line, settings_for, monkeypatch):
     from click.testing import CliRunner
 
-    from webhooks import cli
+    from bot.commands import service as cli
 
     settings = settings_for(db)
-    monkeypatch.setattr(cli, "_settings", lambda: settings)
-    monkeypatch.setattr("bot.db.get_database", lambda url=None: db)
+    monkeypatch.setattr(cli, "settings_or_exit", lambda: settings)
+    monkeypatch.setattr("shop.db.get_database", lambda url=None: db)
     [event_id] = store(db, text_event("ค้างอยู่"))
     inbox.claim_next(db, "w", lease_seconds=60, max_attempts=1)
     inbox.retry_later(db, event_id, "w", "LINE failed: HTTP 500", max_attempts=1)

@@ -54,7 +54,7 @@ def callback():
     if not isinstance(raw_events, list) or not all(isinstance(event, dict) for event in raw_events):
         return error_response(400, "not_a_webhook", NOT_A_WEBHOOK)
     rows = [inbox.inbox_row(raw, known=not isinstance(parsed, UnknownEvent))
-            for raw, parsed in zip(raw_events, payload.events)]
+            for raw, parsed in zip(raw_events, payload.events, strict=True)]
     stored = inbox.store_events(current_app.extensions["salesbot.db"], rows)
 
     queued = [event.chat_id for event in stored if event.status == inbox.QUEUED]

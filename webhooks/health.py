@@ -41,9 +41,8 @@ def _check_llm(settings) -> str:
 def _llm_circuit(settings) -> str | None:
     """The turns' own view: the server may list its model yet fail chat requests (500s, hangs, garbage),
     and while the turns' circuit breaker is open the offline agent answers alone."""
-    from bot.turn import llm_status
-
-    status = llm_status(settings) or {"state": "ok"}
+    llm_status = current_app.extensions.get("salesbot.llm_status")
+    status = (llm_status(settings) if llm_status else None) or {"state": "ok"}
     if status["state"] == "ok":
         return None
     reason = (status.get("last_error") or status["state"]).split(":")[0]   # no URLs or bodies in a public check

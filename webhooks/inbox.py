@@ -22,9 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
-from bot.db import Database
-from bot.models.base import utcnow
-from bot.models.inbox import InboxEvent, InboxStatus
+from shop.db import Database
+from shop.models.base import utcnow
+from shop.models.inbox import InboxEvent, InboxStatus
 
 log = logging.getLogger(__name__)
 

@@ -10,29 +10,33 @@ from __future__ import annotations
 import logging
 import os
 
-from bot.db import Database, get_database
-from bot.line_api import LineApi
-from bot.settings import Settings, get_settings
+from shop.db import Database, get_database
+from shop.settings import Settings, get_settings
 from webhooks import inbox
-from webhooks.worker import TurnFunction, Worker, default_turn
+from webhooks.line_api import LineApi
+from webhooks.worker import TurnFunction, Worker
 
 log = logging.getLogger(__name__)
 
 _worker: Worker | None = None
 _worker_pid: int | None = None
+_turn: TurnFunction | None = None
 
 
-def configure(settings: Settings, *, db: Database | None = None, turn: TurnFunction | None = None) -> Worker:
+def configure(settings: Settings, *, turn: TurnFunction, db: Database | None = None) -> Worker:
     """Set up this process's worker (one per process: database pools and HTTP pools do not survive fork)."""
-    global _worker, _worker_pid
-    _worker = Worker(db or get_database(settings.database_url), settings, turn or default_turn(), LineApi(settings))
+    global _worker, _worker_pid, _turn
+    _turn = turn
+    _worker = Worker(db or get_database(settings.database_url), settings, turn, LineApi(settings))
     _worker_pid = os.getpid()
     return _worker
 
 
 def current_worker() -> Worker:
-    if _worker is None or _worker_pid != os.getpid():
-        return configure(get_settings())
+    if _turn is None:
+        raise RuntimeError("this process has no turn configured: jobs run under `salesbot worker`")
+    if _worker is None or _worker_pid != os.getpid():  # a forked job runner: fresh pools, same turn
+        return configure(get_settings(), turn=_turn)
     return _worker
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from bot.media import EXTENSIONS, is_expired, servable_media
-from bot.models.base import utcnow
+from shop.media import EXTENSIONS, is_expired, servable_media
+from shop.models.base import utcnow
 from webhooks.errors import error_response
 
 bp = Blueprint("media", __name__)

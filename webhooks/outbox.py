@@ -22,11 +22,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import Database
-from bot.line_api import LineApi, LineApiError
-from bot.models.base import utcnow
-from bot.models.inbox import InboxEvent, OutboundMessage
+from shop.db import Database
+from shop.models.base import utcnow
+from shop.models.inbox import InboxEvent, OutboundMessage
 from webhooks import inbox
+from webhooks.line_api import LineApi, LineApiError
 
 log = logging.getLogger(__name__)
 

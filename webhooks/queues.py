@@ -10,14 +10,26 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from typing import Protocol
 
-from bot.db import Database
-from bot.housekeeping import Housekeeper
-from bot.line_api import LineApi
-from bot.settings import Settings
+from shop.db import Database
+from shop.settings import Settings
+from webhooks.line_api import LineApi
 from webhooks.worker import TurnFunction, Worker
 
 log = logging.getLogger(__name__)
+
+
+class Background(Protocol):
+    """Periodic work started beside the workers (the application's housekeeping)."""
+
+    def start(self) -> Background: ...
+
+    def stop(self) -> None: ...
+
+
+HousekeeperFactory = Callable[[Database, Settings, LineApi], Background]
 
 
 WORKER_NICENESS = 10
@@ -40,8 +52,9 @@ class EmbeddedQueue:
 
     kind = "embedded"
 
-    def __init__(self, db: Database, settings: Settings, turn: TurnFunction, threads: int | None = None):
-        self.db, self.settings, self.turn = db, settings, turn
+    def __init__(self, db: Database, settings: Settings, turn: TurnFunction, threads: int | None = None,
+                 housekeeping: HousekeeperFactory | None = None):
+        self.db, self.settings, self.turn, self.housekeeping = db, settings, turn, housekeeping
         self.thread_count = threads or settings.worker_threads
         self._wake = threading.Condition()
         self._pending = 0  # wake-ups not yet taken by a thread (none was idle when they came)
@@ -49,7 +62,7 @@ class EmbeddedQueue:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._line: LineApi | None = None
-        self._housekeeper: Housekeeper | None = None
+        self._housekeeper: Background | None = None
 
     def start(self) -> None:
         if self._threads:
@@ -64,7 +77,8 @@ class EmbeddedQueue:
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
-        self._housekeeper = Housekeeper(self.db, self.settings, self._line).start()
+        if self.housekeeping is not None:
+            self._housekeeper = self.housekeeping(self.db, self.settings, self._line).start()
         log.info("embedded inbox workers started: %d thread(s)", self.thread_count)
 
     def _run(self, worker: Worker, poll: float) -> None:
@@ -162,7 +176,8 @@ class RedisQueue:
         return True, f"redis: queue {self.settings.rq_queue_name!r} has {self.queue.count} job(s)"
 
 
-def make_queue(db: Database, settings: Settings, turn: TurnFunction) -> EmbeddedQueue | RedisQueue:
+def make_queue(db: Database, settings: Settings, turn: TurnFunction,
+               housekeeping: HousekeeperFactory | None = None) -> EmbeddedQueue | RedisQueue:
     if settings.redis_url:
         return RedisQueue(settings)
-    return EmbeddedQueue(db, settings, turn)
+    return EmbeddedQueue(db, settings, turn, housekeeping=housekeeping)

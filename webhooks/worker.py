@@ -1,6 +1,6 @@
 """Processing one inbox event: loading animation, customer image, the turn, then sending.
 
-The turn is a parameter (`bot.turn.run_turn` in the service) so tests and benchmarks can hand in a
+The turn is a parameter (the application hands in `bot.turn.run_turn`) so tests and benchmarks can hand in a
 slow, failing or crashing one. The edge knows nothing of agents: it passes the event as LINE sent it
 and sends back what the turn returns.
 """
@@ -12,15 +12,15 @@ import os
 import socket
 import threading
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
-from bot.db import Database
-from bot.line_api import ContentError, LineApi, LineApiError, checked_messages
-from bot.line_limits import prepare_batches
-from bot.media import customer_image, store_customer_image
-from bot.models.inbox import InboxEvent
-from bot.settings import Settings
+from shop.db import Database
+from shop.media import customer_image, store_customer_image
+from shop.models.inbox import InboxEvent
+from shop.settings import Settings
 from webhooks import inbox
+from webhooks.line_api import ContentError, LineApi, LineApiError, checked_messages
+from webhooks.line_limits import prepare_batches
 from webhooks.outbox import LeaseLost, batches_of, deliver, record_batches, reply_token_fresh
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,6 @@ TurnFunction = Callable[[Database, Settings, dict], list[dict]]
 # Sent once when a turn keeps failing, so the customer is not left in silence.
 APOLOGY = "ขออภัยค่ะ ตอนนี้ระบบของทางร้านขัดข้องชั่วคราว รบกวนส่งข้อความมาอีกครั้งในอีกสักครู่นะคะ"
 LOADING_EVENT_TYPES = {"message", "postback"}
-
-
-def default_turn() -> TurnFunction:
-    from bot.turn import run_turn
-
-    return run_turn
 
 
 def worker_name() -> str:

@@ -7,9 +7,10 @@ Garbage: empty, runaway, template debris, or not Thai at all.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
-from typing import Any, Iterable
+from typing import Any
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"

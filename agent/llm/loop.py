@@ -14,10 +14,23 @@ from typing import Any, Protocol
 
 from agent.llm.guardrails import garbage_reason, leaks_prompt, unsupported_prices
 from agent.llm.history import message_tokens
-from agent.llm.prompts import (IDENTITY_ARGUMENTS, IMAGE_ONLY_TEXT, build_system_prompt, openai_tools,
-                               price_correction, rules_text)
-from agent.llm.tool_calls import (ParsedReply, ToolCall, parse_native_tool_calls, parse_tool_calls,
-                                  render_tool_calls, render_tool_responses, to_json)
+from agent.llm.prompts import (
+    IDENTITY_ARGUMENTS,
+    IMAGE_ONLY_TEXT,
+    build_system_prompt,
+    openai_tools,
+    price_correction,
+    rules_text,
+)
+from agent.llm.tool_calls import (
+    ParsedReply,
+    ToolCall,
+    parse_native_tool_calls,
+    parse_tool_calls,
+    render_tool_calls,
+    render_tool_responses,
+    to_json,
+)
 from inference.client import ChatResult, LLMError
 from inference.images import DEFAULT_MAX_VISUAL_TOKENS, VISION_FRAME_TOKENS, ImageError, prepare_image
 

@@ -1,8 +1,8 @@
 """The one place that turns settings into an LLM client (inference/ itself takes plain parameters)."""
 from __future__ import annotations
 
-from bot.settings import Settings
 from inference.client import ChatClient
+from shop.settings import Settings
 
 
 def chat_client_from_settings(settings: Settings) -> ChatClient | None:

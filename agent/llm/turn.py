@@ -11,10 +11,10 @@ from agent.llm.history import trim_history
 from agent.llm.loop import ToolSession, run_llm_turn
 from agent.llm.setup import chat_client_from_settings
 from agent.reply import ToolCall, TurnReply
-from bot.db import Database
-from bot.models import ChatMessage
-from bot.settings import Settings
 from inference.client import ChatClient
+from shop.db import Database
+from shop.models import ChatMessage
+from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 HISTORY_MESSAGES = 20

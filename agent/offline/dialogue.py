@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from agent.actions import Postback
 from agent.offline import phrases as say
 from agent.offline.nlu import Entities, Intent, Understanding, looks_like_name, understand
-from agent.reply import ToolCall, TurnReply
-from bot.money import format_baht
-from agent.actions import Postback
-from agent.reply import Suggestion
-
+from agent.reply import Suggestion, ToolCall, TurnReply
+from shop.money import format_baht
 
 SHIPPING_QUESTIONS = {"name": say.ASK_NAME, "phone": say.ASK_PHONE, "address": say.ASK_ADDRESS}
 SHIPPING_CHOICES = [Suggestion.do("รับเองที่ร้านแทน", "pickup", display="ขอรับสินค้าเองที่ร้าน"),

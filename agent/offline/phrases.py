@@ -5,8 +5,8 @@ a native speaker can review all of it in one file.
 """
 from __future__ import annotations
 
-from bot.money import baht_words, format_baht
 from agent.reply import Suggestion
+from shop.money import baht_words, format_baht
 
 GREETING = ("สวัสดีค่ะ ยินดีต้อนรับสู่{shop} 🎲\n"
             "ถามเรื่องบอร์ดเกมได้เลยนะคะ เช่น ชื่อเกม ราคา หรือบอกว่าจะเล่นกี่คน "

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from bot.migrate import upgrade
-from bot.settings import ConfigError, exit_on_config_error, get_settings
+from shop.migrate import upgrade
+from shop.settings import settings_or_exit
 
 
 @click.group()
@@ -16,10 +16,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def upgrade_command(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    try:
-        url = get_settings().database_url
-    except ConfigError as error:
-        exit_on_config_error(error)
+    url = settings_or_exit().database_url
     upgrade(url, revision)
     click.echo(f"database at {revision}")
 
@@ -33,7 +30,7 @@ def revision_command(message: str) -> None:
 
     from alembic import command
 
-    from bot.migrate import MIGRATIONS, alembic_config
+    from shop.migrate import MIGRATIONS, alembic_config
 
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'scratch.db'}"

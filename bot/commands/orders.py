@@ -6,7 +6,7 @@ import json
 
 import click
 
-from bot.models.orders import OrderStatus
+from shop.models.orders import OrderStatus
 
 STATUSES = [status.value for status in OrderStatus]
 
@@ -15,7 +15,7 @@ def open_staff_requests(session) -> list[dict]:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from bot.models.customers import StaffRequest
+    from shop.models.customers import StaffRequest
 
     rows = session.scalars(select(StaffRequest).options(selectinload(StaffRequest.customer))
                            .where(StaffRequest.resolved_at.is_(None)).order_by(StaffRequest.created_at))
@@ -31,7 +31,7 @@ def _customer(data: dict) -> str:
 
 
 def _text(orders: list[dict], requests: list[dict]) -> str:
-    from bot.money import format_baht
+    from shop.money import format_baht
 
     lines = []
     if not orders:
@@ -69,16 +69,13 @@ def orders(status: str | None, limit: int, as_json: bool, resolve_id: int | None
 
     Customers who asked for a person (handoff_to_staff) are listed after the orders.
     """
-    from bot.db import get_database
-    from bot.models.base import utcnow
-    from bot.models.customers import StaffRequest
-    from bot.settings import ConfigError, exit_on_config_error, get_settings
-    from bot.shop.orders import staff_orders
+    from shop.db import get_database
+    from shop.models.base import utcnow
+    from shop.models.customers import StaffRequest
+    from shop.orders import staff_orders
+    from shop.settings import settings_or_exit
 
-    try:
-        settings = get_settings()
-    except ConfigError as error:
-        exit_on_config_error(error)
+    settings = settings_or_exit()
     with get_database(settings.database_url).session() as session:
         if resolve_id is not None:
             request = session.get(StaffRequest, resolve_id)

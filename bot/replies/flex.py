@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from agent import actions
 from agent.offline.phrases import facts_line
-from bot.money import format_baht
 from bot.replies.messages import flex
+from shop.money import format_baht
 
 GREEN, ORANGE, RED, GREY, BRAND = "#1DB446", "#E08A00", "#D93025", "#888888", "#06C755"
 MAX_BUBBLES = 12

@@ -6,7 +6,7 @@ Create Date: 2026-11-26 11:46:43.950980
 """
 from alembic import op
 import sqlalchemy as sa
-import bot.models.base
+import shop.models.base
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import postgresql
@@ -28,8 +28,8 @@ def upgrade() -> None:
     sa.Column('ship_phone', sa.String(length=20), nullable=False),
     sa.Column('ship_address', sa.Text(), nullable=False),
     sa.Column('state', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('line_user_id')
     )
@@ -67,13 +67,13 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('lease_until', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lease_owner', sa.String(length=64), nullable=False),
-    sa.Column('available_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('available_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('content_error', sa.Text(), nullable=False),
-    sa.Column('received_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('webhook_event_id')
     )
@@ -89,8 +89,8 @@ def upgrade() -> None:
     sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.Column('preview', sa.LargeBinary(), nullable=True),
     sa.Column('line_message_id', sa.String(length=64), nullable=False),
-    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token')
     )
@@ -101,7 +101,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('fulfilment', sa.String(length=10), nullable=False),
-    sa.Column('updated_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('customer_id')
@@ -111,7 +111,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -126,9 +126,9 @@ def upgrade() -> None:
     sa.Column('messages', sa.Text(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('given_up_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('given_up_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
@@ -149,10 +149,10 @@ def upgrade() -> None:
     sa.Column('subtotal_satang', sa.Integer(), nullable=False),
     sa.Column('shipping_satang', sa.Integer(), nullable=False),
     sa.Column('total_satang', sa.Integer(), nullable=False),
-    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('paid_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('total_satang >= 0'),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -169,8 +169,8 @@ def upgrade() -> None:
     sa.Column('retry_key', sa.String(length=36), nullable=False),
     sa.Column('messages', sa.Text(), nullable=False),
     sa.Column('method', sa.String(length=8), nullable=False),
-    sa.Column('sent_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['inbox_event_id'], ['inbox_events.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('inbox_event_id', 'sequence')
@@ -210,8 +210,8 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('order_number', sa.String(length=20), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -273,12 +273,12 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=40), nullable=False),
     sa.Column('amount_satang', sa.Integer(), nullable=True),
-    sa.Column('transferred_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('transferred_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('provider_raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', bot.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
     sa.ForeignKeyConstraint(['media_id'], ['media.id'], ),
@@ -299,7 +299,7 @@ def upgrade() -> None:
     sa.Column('amount_satang', sa.Integer(), nullable=False),
     sa.Column('sending_bank', sa.String(length=8), nullable=False),
     sa.Column('trans_ref', sa.String(length=64), nullable=False),
-    sa.Column('paid_at', bot.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
     sa.ForeignKeyConstraint(['slip_check_id'], ['slip_checks.id'], ),
     sa.PrimaryKeyConstraint('id'),

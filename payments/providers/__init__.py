@@ -1,8 +1,7 @@
 """Slip-verification providers behind one interface; `get_provider(settings)` picks the configured one."""
 from __future__ import annotations
 
-from payments.providers.base import (NoProvider, ProviderUnavailable, SlipProvider, Verification,
-                                     BANGKOK)
+from payments.providers.base import BANGKOK, NoProvider, ProviderUnavailable, SlipProvider, Verification
 
 
 def get_provider(settings, **options) -> SlipProvider:

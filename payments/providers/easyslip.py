@@ -7,9 +7,22 @@ from __future__ import annotations
 
 import httpx
 
-from payments.providers.base import (ACCOUNT_PROBLEM, FLAG_AMOUNT_MISMATCH, FLAG_DUPLICATE, INVALID_QR,
-                                     NOT_FOUND, PROVIDER_ERROR, QUOTA_EXCEEDED, HttpProvider, Transient,
-                                     Verification, amount_to_satang, bangkok_datetime, dig, text)
+from payments.providers.base import (
+    ACCOUNT_PROBLEM,
+    FLAG_AMOUNT_MISMATCH,
+    FLAG_DUPLICATE,
+    INVALID_QR,
+    NOT_FOUND,
+    PROVIDER_ERROR,
+    QUOTA_EXCEEDED,
+    HttpProvider,
+    Transient,
+    Verification,
+    amount_to_satang,
+    bangkok_datetime,
+    dig,
+    text,
+)
 
 DEFAULT_BASE_URL = "https://api.easyslip.com/v2"
 

@@ -6,9 +6,20 @@ from __future__ import annotations
 
 import httpx
 
-from payments.providers.base import (AML_FLAGGED, INVALID_QR, NOT_FOUND, PROVIDER_ERROR,
-                                     QUOTA_EXCEEDED, bangkok_datetime, bank_api_slip_fields,
-                                     HttpProvider, text, Transient, Verification)
+from payments.promptpay import format_amount
+from payments.providers.base import (
+    AML_FLAGGED,
+    INVALID_QR,
+    NOT_FOUND,
+    PROVIDER_ERROR,
+    QUOTA_EXCEEDED,
+    HttpProvider,
+    Transient,
+    Verification,
+    bangkok_datetime,
+    bank_api_slip_fields,
+    text,
+)
 
 DEFAULT_BASE_URL = "https://api.openslipverify.com"
 
@@ -28,7 +39,7 @@ class OpenSlipVerifyProvider(HttpProvider):
     def request(self, payload: str, amount_satang: int | None) -> httpx.Request:
         body: dict = {"refNbr": payload, "token": self.api_key()}
         if amount_satang is not None:
-            body["amount"] = "%d.%02d" % divmod(amount_satang, 100)  # a string: exact, never a float
+            body["amount"] = format_amount(amount_satang)  # a string: exact, never a float
         base = self.settings.slip_provider_base_url or DEFAULT_BASE_URL
         return self.client.build_request("POST", f"{base}/", json=body)
 

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import httpx
 
-from payments.providers.base import (INVALID_QR, NOT_FOUND, PROVIDER_ERROR, HttpProvider, Transient, Verification,
-                                     amount_to_satang, bangkok_datetime, dig, text)
+from payments.providers.base import (
+    INVALID_QR,
+    NOT_FOUND,
+    PROVIDER_ERROR,
+    HttpProvider,
+    Transient,
+    Verification,
+    amount_to_satang,
+    bangkok_datetime,
+    dig,
+    text,
+)
 
 
 class SimulatorProvider(HttpProvider):

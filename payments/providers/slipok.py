@@ -5,11 +5,23 @@ from __future__ import annotations
 
 import httpx
 
-from payments.providers.base import (ACCOUNT_PROBLEM, DUPLICATE, FLAG_AMOUNT_MISMATCH,
-                                     FLAG_DUPLICATE, FLAG_RECEIVER_MISMATCH, INVALID_QR, NOT_FOUND,
-                                     PROVIDER_ERROR, QUOTA_EXCEEDED, bangkok_datetime,
-                                     bank_api_slip_fields, HttpProvider, text, Transient,
-                                     Verification)
+from payments.providers.base import (
+    ACCOUNT_PROBLEM,
+    DUPLICATE,
+    FLAG_AMOUNT_MISMATCH,
+    FLAG_DUPLICATE,
+    FLAG_RECEIVER_MISMATCH,
+    INVALID_QR,
+    NOT_FOUND,
+    PROVIDER_ERROR,
+    QUOTA_EXCEEDED,
+    HttpProvider,
+    Transient,
+    Verification,
+    bangkok_datetime,
+    bank_api_slip_fields,
+    text,
+)
 
 DEFAULT_BASE_URL = "https://api.slipok.com/api/line/apikey"
 

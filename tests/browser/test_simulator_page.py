@@ -5,7 +5,6 @@ Set SIM_SCREENSHOTS=docs/img to refresh the README screenshots from this run.
 from __future__ import annotations
 
 import pytest
-
 from simulator_bot import simulator_with_bot
 
 pytestmark = pytest.mark.browser

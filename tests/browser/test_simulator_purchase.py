@@ -7,10 +7,10 @@ their wording. It skips while `bot.turn` is still the placeholder echo turn: it 
 from __future__ import annotations
 
 import pytest
-
-import bot.turn
 from shop_data import seed_shop
 from simulator_bot import running_service
+
+import bot.turn
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif("PLACEHOLDER" in (bot.turn.__doc__ or ""),

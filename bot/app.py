@@ -1,0 +1,32 @@
+"""App assembly: the webhook edge with the real turn, housekeeping and LLM status, plus the simulator
+when (and only when) `salesbot dev` asks for it."""
+from __future__ import annotations
+
+from flask import Flask, redirect
+
+from bot.housekeeping import Housekeeper
+from bot.turn import llm_status, run_turn
+from shop.db import Database
+from shop.settings import Settings, get_settings
+from simulator.core import Simulator, SimulatorConfig
+from webhooks import app as edge
+from webhooks.worker import TurnFunction
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None,
+               turn: TurnFunction | None = None, simulator: SimulatorConfig | None = None,
+               start_workers: bool = False) -> Flask:
+    """The service. `turn` replaces `bot.turn.run_turn` (tests, benchmarks); `simulator` mounts the LINE
+    simulator at /sim with that configuration (development only: nothing derives it from settings)."""
+    settings = settings or get_settings()
+    app = edge.create_app(settings, database=database, turn=turn or run_turn, housekeeping=Housekeeper,
+                          llm_status=llm_status)
+    if simulator is not None:
+        from simulator.web import bp as simulator_bp
+
+        app.extensions["salesbot.simulator"] = Simulator(simulator)
+        app.register_blueprint(simulator_bp, url_prefix="/sim")
+        app.add_url_rule("/", "home", lambda: redirect("/sim/"))
+    if start_workers:
+        edge.start_embedded_workers(app)
+    return app

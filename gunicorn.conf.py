@@ -1,0 +1,31 @@
+"""gunicorn settings shared by the Procfile's `web` line and `salesbot serve` (one place for the flags).
+
+Environment: BIND (or PORT), WEB_CONCURRENCY. Embedded inbox workers start in each gunicorn worker
+process after the app is loaded (post_worker_init) when REDIS_URL is unset and WORKER_IN_WEB is true.
+"""
+import os
+
+wsgi_app = "bot.wsgi:app"
+bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = 8
+accesslog = "-"
+
+
+def on_starting(server):
+    """Validate the settings in the master: a configuration error exits once with one line instead of
+    gunicorn respawning a failing worker every second."""
+    from bot.commands.service import service_settings
+    from bot.logs import configure_logging
+
+    configure_logging(service_settings())
+
+
+def post_worker_init(worker):
+    from shop.settings import get_settings
+    from webhooks.app import start_embedded_workers
+
+    settings = get_settings()
+    if settings.worker_in_web and not settings.redis_url:
+        start_embedded_workers(worker.wsgi)

@@ -1,0 +1,5 @@
+"""The shop: its catalogue (products, BoardGameGeek games, aliases) and the one product search.
+
+Use `from shop.search import search, SearchFilters, SearchHit` (the package does not re-export
+`search`, so that `shop.search` always names the module).
+"""

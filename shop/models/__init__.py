@@ -1,0 +1,17 @@
+"""Every table of the service. One module per area; importing this package registers them all."""
+from shop.models.catalog import Game, Product, ProductAlias
+from shop.models.customers import Cart, CartItem, ChatMessage, Customer
+from shop.models.inbox import InboxEvent, InboxStatus, OutboundMessage
+from shop.models.media import Media
+from shop.models.notifications import Notification
+from shop.models.orders import Order, OrderItem, OrderStatus
+from shop.models.payments import Payment, SlipCheck, SlipOutcome
+
+__all__ = [
+    "Game", "Product", "ProductAlias",
+    "Customer", "Cart", "CartItem", "ChatMessage",
+    "Order", "OrderItem", "OrderStatus",
+    "Payment", "SlipCheck", "SlipOutcome",
+    "InboxEvent", "InboxStatus", "OutboundMessage",
+    "Media", "Notification",
+]
