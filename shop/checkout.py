@@ -3,51 +3,33 @@ summary the customer confirms before an order is created."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from shop import phones
 from shop.cart import cart_lines, get_cart, lines_subtotal
 from shop.errors import ShopError
 from shop.models.customers import Customer
 from shop.money import format_baht
+from shop.phones import Phone
 from shop.settings import Settings
+from shop.text import thai_digits_to_arabic
 
 Fulfilment = Literal["pickup", "delivery"]
-PhoneKind = Literal["mobile", "landline"]
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _POSTCODE = re.compile(r"(?<!\d)[1-9]\d{4}(?!\d)")
 MAX_NAME, MAX_ADDRESS = 100, 500
 
 
-@dataclass(frozen=True)
-class Phone:
-    digits: str  # normalised: 10 digits for mobiles (0812345678), 9 for landlines (021234567)
-    kind: PhoneKind
-
-    @property
-    def display(self) -> str:
-        d = self.digits
-        return f"{d[:3]}-{d[3:6]}-{d[6:]}" if self.kind == "mobile" else f"{d[:2]}-{d[2:5]}-{d[5:]}"
-
-
 def parse_phone(text: str) -> Phone:
-    """A Thai phone number: mobiles 0[689]X-XXX-XXXX, landlines 0[2-7]X-XXX-XXX; +66 accepted."""
-    raw = (text or "").translate(_THAI_DIGITS)
-    digits = re.sub(r"[\s\-.()]", "", raw)
-    if digits.startswith("+66"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("66") and len(digits) in (10, 11):
-        digits = "0" + digits[2:]
-    if re.fullmatch(r"0[689]\d{8}", digits):
-        return Phone(digits, "mobile")
-    if re.fullmatch(r"0[2-7]\d{7}", digits):
-        return Phone(digits, "landline")
-    raise ShopError("invalid_phone",
-                    "เบอร์โทรศัพท์ไม่ถูกต้องค่ะ รบกวนพิมพ์เบอร์มือถือ 10 หลัก เช่น 081-234-5678 นะคะ",
-                    field="phone")
+    """The delivery contact's Thai phone number (mobile or landline; see `shop.phones`)."""
+    phone = phones.parse_phone(text)
+    if phone is None:
+        raise ShopError("invalid_phone",
+                        "เบอร์โทรศัพท์ไม่ถูกต้องค่ะ รบกวนพิมพ์เบอร์มือถือ 10 หลัก เช่น 081-234-5678 นะคะ",
+                        field="phone")
+    return phone
 
 
 def clean_name(text: str) -> str:
@@ -67,7 +49,7 @@ def clean_address(text: str) -> str:
                         "และรหัสไปรษณีย์ด้วยค่ะ", field="address")
     if len(address) > MAX_ADDRESS:
         raise ShopError("invalid_address", f"ที่อยู่ยาวเกินไปค่ะ รบกวนพิมพ์ไม่เกิน {MAX_ADDRESS} ตัวอักษรนะคะ", field="address")
-    if not _POSTCODE.search(address.translate(_THAI_DIGITS)):
+    if not _POSTCODE.search(thai_digits_to_arabic(address)):
         raise ShopError("address_missing_postcode", "รบกวนเพิ่มรหัสไปรษณีย์ 5 หลักในที่อยู่ด้วยค่ะ",
                         field="address")
     return address

@@ -12,7 +12,8 @@ from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from typing import Any
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+from shop.text import thai_digits_to_arabic
+
 _NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
 _UNIT_AFTER = re.compile(_NUMBER + r"\s*(?:บาท|บ\.|thb|baht|฿)", re.IGNORECASE)
 _UNIT_BEFORE = re.compile(r"(?:฿|thb)\s*" + _NUMBER, re.IGNORECASE)
@@ -37,7 +38,7 @@ def _decimal(text: str) -> Decimal | None:
 
 def money_in_text(text: str) -> list[Decimal]:
     """Baht figures a customer would read as prices: "1,260 บาท", "฿890", "ราคา 1260", "1,260" near บาท."""
-    text = text.translate(_THAI_DIGITS)
+    text = thai_digits_to_arabic(text)
     spans: dict[int, Decimal] = {}
     for pattern in (_UNIT_AFTER, _UNIT_BEFORE, _PRICE_WORD_BEFORE):
         for match in pattern.finditer(text):

@@ -19,8 +19,8 @@ from agent.offline.numbers import (
     NUMBER_WORDS_RE,
     find_phone,
     parse_thai_number,
-    thai_digits_to_arabic,
 )
+from shop.text import thai_digits_to_arabic
 
 log = logging.getLogger(__name__)
 

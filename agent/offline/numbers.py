@@ -1,4 +1,4 @@
-"""Numbers in Thai chat: Thai digits, Thai number words (incl. colloquial "พันห้า"), Thai mobile numbers.
+"""Numbers in Thai chat: Thai number words (incl. colloquial "พันห้า") and Thai mobile numbers.
 
 pythainlp's `thaiword_to_num` is strict ("พันห้า" is rejected, `text_to_num` reads it as 1005), while
 customers write budgets the spoken way: "พันห้า" = 1,500, "สองพันห้า" = 2,500, "หมื่นสอง" = 12,000.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+from shop.phones import find_phones, parse_phone
+from shop.text import thai_digits_to_arabic
 
 DIGIT_WORDS = {
     "ศูนย์": 0, "หนึ่ง": 1, "เอ็ด": 1, "สอง": 2, "ยี่": 2, "สาม": 3, "สี่": 4,
@@ -19,11 +20,6 @@ UNIT_WORDS = {"สิบ": 10, "ร้อย": 100, "พัน": 1000, "หม�
 NUMBER_WORD = "|".join(sorted([*DIGIT_WORDS, *UNIT_WORDS], key=len, reverse=True))  # regex alternation
 NUMBER_WORDS_RE = re.compile(rf"(?:{NUMBER_WORD})+")
 _PIECE_RE = re.compile(NUMBER_WORD)
-
-
-def thai_digits_to_arabic(text: str) -> str:
-    """'๐๘๑' -> '081'."""
-    return text.translate(THAI_DIGITS)
 
 
 def parse_thai_number(words: str) -> int | None:
@@ -76,24 +72,16 @@ def words_to_number(text: str) -> int | None:
     return parse_thai_number(text)
 
 
-_PHONE_RE = re.compile(r"(?<!\d)(?:\+?66|0)[\s\-.]*[689](?:[\s\-.]*\d){8}(?!\d)")
-
-
 def find_phone(text: str) -> tuple[str, tuple[int, int]] | None:
-    """The first Thai mobile number in `text`, normalised to 10 digits, with its span."""
-    text = thai_digits_to_arabic(text)
-    for match in _PHONE_RE.finditer(text):
-        phone = normalise_phone(match.group())
-        if phone:
-            return phone, match.span()
+    """The first Thai mobile number in `text`, normalised to 10 digits, with its span. Landlines are not
+    taken from chat text: a 9-digit run is more often something else (checkout accepts them typed alone)."""
+    for phone, span in find_phones(text):
+        if phone.kind == "mobile":
+            return phone.digits, span
     return None
 
 
 def normalise_phone(raw: str) -> str | None:
     """'081-234-5678', '+66 81 234 5678', '๐๘๑๒๓๔๕๖๗๘' -> '0812345678'; None if not a Thai mobile."""
-    digits = re.sub(r"\D", "", thai_digits_to_arabic(raw))
-    if digits.startswith("66") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    if re.fullmatch(r"0[689]\d{8}", digits):
-        return digits
-    return None
+    phone = parse_phone(raw)
+    return phone.digits if phone is not None and phone.kind == "mobile" else None
