@@ -1,5 +1,4 @@
 """The shop: its catalogue (products, BoardGameGeek games, aliases) and the one product search.
 
-Use `from shop.search import search, SearchFilters, SearchHit` (the package does not re-export
-`search`, so that `shop.search` always names the module).
+Use `from shop.search import search, SearchFilters, SearchHit`.
 """
