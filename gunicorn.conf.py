@@ -4,6 +4,11 @@ Environment: BIND (or PORT), WEB_CONCURRENCY. Embedded inbox workers start in ea
 process after the app is loaded (post_worker_init) when REDIS_URL is unset and WORKER_IN_WEB is true.
 """
 import os
+import tempfile
+
+# Metrics from every worker process are added up at /metrics (prometheus-client's multiprocess mode);
+# set before the app (and so prometheus_client) is imported.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="salesbot-metrics-"))
 
 wsgi_app = "bot.wsgi:app"
 bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
@@ -20,6 +25,12 @@ def on_starting(server):
     from bot.logs import configure_logging
 
     configure_logging(service_settings())
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def post_worker_init(worker):

@@ -13,6 +13,7 @@ from bot.replies.messages import with_quick_replies
 from bot.slip_replies import slip_messages
 from shop import notifications
 from shop.db import Database
+from shop.metrics import SLIP_OUTCOMES
 from shop.models import Order
 from shop.money import format_baht
 from shop.orders import expire_unpaid_orders
@@ -33,6 +34,8 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
     for order_id in expired:
         _tell_expired(db, order_id)
     for result in retry_pending_slips(db, settings, now):
+        if result.outcome != "pending":
+            SLIP_OUTCOMES.labels(result.outcome, result.reason or "").inc()
         if result.outcome != "pending" and result.customer_id is not None:
             notifications.queue(db, result.customer_id, f"slip-check-{result.slip_check_id}",
                                 slip_messages(db, result))

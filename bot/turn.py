@@ -21,6 +21,7 @@ from bot.compose import compose, summary_to_confirm
 from bot.slip_replies import slip_messages
 from shop.customers import get_or_create_customer
 from shop.db import Database
+from shop.metrics import SLIP_OUTCOMES, TURNS
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,11 @@ class Turn:
             reply = llm.answer(self.customer_id, text=text, image_jpeg=None,
                                summary_awaiting_confirmation=self.state.get("expecting") == "confirm_order")
             if reply is not None:
+                TURNS.labels("llm", "").inc()
                 self._hand_over_to_offline(reply)
                 return reply
+        reason = "no_llm" if not self.settings.llm_base_url else ("llm_unavailable" if llm is None else "llm_failed")
+        TURNS.labels("offline", reason).inc()
         return self.offline.respond(self.state, text=text)
 
     def _hand_over_to_offline(self, reply: TurnReply) -> None:
@@ -160,6 +164,7 @@ class Turn:
 
         result = check_slip(self.db, self.settings, customer_id=self.customer_id, order_id=None, image=data,
                             payload=reading.payload if reading.kind == "slip" else None, media_id=media_id)
+        SLIP_OUTCOMES.labels(result.outcome, result.reason or "").inc()
         if result.outcome == "paid":
             self.state.pop("open_order", None)
         self.reply_text = result.message_th

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from shop.metrics import LLM_REQUEST_SECONDS, LLM_TOKENS
+
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -203,6 +205,10 @@ class ChatClient:
                             prompt_tokens=usage.get("prompt_tokens"),
                             completion_tokens=usage.get("completion_tokens"),
                             attempts=attempts, elapsed_s=elapsed, raw=payload)
+        LLM_REQUEST_SECONDS.observe(elapsed)
+        for kind, count in (("prompt", result.prompt_tokens), ("completion", result.completion_tokens)):
+            if isinstance(count, int):
+                LLM_TOKENS.labels(kind).inc(count)
         log.info("LLM answered in %.2f s (attempts %d, prompt tokens %s, completion tokens %s, tool calls %d)",
                  elapsed, attempts, result.prompt_tokens, result.completion_tokens, len(tool_calls))
         return result

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
 
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # Observability: see README "Logs and metrics"
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: SecretStr = SecretStr("")   # /metrics needs "Authorization: Bearer <token>"; unset: loopback only
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)  # `salesbot worker` serves /metrics here
+
     shop_name: str = "ร้านบอร์ดเกมตัวอย่าง"
     promptpay_id: str = "0812345678"
     # The shop's own receiving account, checked on every slip (any provider).

@@ -13,7 +13,7 @@ from flask import Flask
 
 from shop.db import Database, get_database
 from shop.settings import Settings, get_settings
-from webhooks import callback, errors, health, media
+from webhooks import callback, errors, health, media, metrics
 from webhooks.queues import HousekeeperFactory, make_queue
 from webhooks.worker import TurnFunction
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, turn: TurnFunction, database
     app.register_blueprint(health.bp)
     app.register_blueprint(callback.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(metrics.bp)
 
     app.extensions["salesbot.queue"] = make_queue(db, settings, turn, housekeeping)
     if start_workers:

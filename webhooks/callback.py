@@ -14,6 +14,7 @@ from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import UnknownEvent
 
+from shop.metrics import ACK_SECONDS
 from webhooks import inbox
 from webhooks.errors import error_response
 
@@ -25,6 +26,7 @@ NOT_A_WEBHOOK = "not a LINE webhook body: expected {\"events\": [ {event}, ... ]
 
 
 @bp.post("/callback")
+@ACK_SECONDS.time()
 def callback():
     settings = current_app.extensions["salesbot.settings"]
     raw = request.get_data(cache=False)  # 413 above MAX_CONTENT_LENGTH, raised by werkzeug

@@ -228,6 +228,13 @@ def requeue(db: Database, event_ids: list[int] | None = None) -> int:
                                             finished_at=None)).rowcount
 
 
+def oldest_queued_age_seconds(db: Database) -> float:
+    """How long the oldest event still waiting for a worker has waited (0 when none waits)."""
+    with db.session() as session:
+        oldest = session.scalar(select(func.min(InboxEvent.received_at)).where(InboxEvent.status == QUEUED))
+    return max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
+
+
 def due_chats(db: Database, *, older_than_seconds: float, limit: int = 500) -> list[str]:
     """Chats with work nobody seems to be doing: queued for a while, due retries, expired leases."""
     now = utcnow()

@@ -25,6 +25,7 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 
+from shop.metrics import LINE_API_ERRORS
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,12 @@ class Content:
 
 
 def _error(operation: str, exception: Exception) -> LineApiError:
+    error = _describe(operation, exception)
+    LINE_API_ERRORS.labels(operation, str(error.status)).inc()
+    return error
+
+
+def _describe(operation: str, exception: Exception) -> LineApiError:
     if isinstance(exception, ApiException):
         message = str(exception.reason or "")
         body = exception.body

@@ -21,6 +21,7 @@ from shop.settings import Settings
 from webhooks import inbox
 from webhooks.line_api import ContentError, LineApi, LineApiError, checked_messages
 from webhooks.line_limits import prepare_batches
+from webhooks.log_context import event_context
 from webhooks.outbox import LeaseLost, batches_of, deliver, record_batches, reply_token_fresh
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ class Worker:
 
     def handle(self, row: InboxEvent) -> str:
         """Run one claimed event to its end; returns the status it was left in."""
+        with event_context(row.webhook_event_id, row.chat_id):
+            return self._handle(row)
+
+    def _handle(self, row: InboxEvent) -> str:
         event = json.loads(row.body)
         lease = self.settings.inbox_lease_seconds
         try:

@@ -63,6 +63,10 @@ def worker(ctx: click.Context, burst: bool, turn_path: str | None) -> None:
         return
     settings = service_settings()
     configure_logging(settings)
+    if settings.worker_metrics_port:  # the turns run here, not in the web process: scrape this port too
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
     turn = _load_turn(turn_path)
     if settings.redis_url:
         _run_rq(settings, turn, burst)
