@@ -11,6 +11,7 @@ COMMANDS = {
     "db": "bot.commands.db:db",
     "catalog": "shop.cli:catalog",
     "search": "shop.cli:search",
+    "stock": "shop.cli:stock",
     "orders": "bot.commands.orders:orders",
     "serve": "bot.commands.service:serve",
     "dev": "bot.commands.dev:dev",

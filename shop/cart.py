@@ -46,11 +46,12 @@ def product_brief(product: Product) -> dict:
 
 def _exact_matches(session: Session, text: str) -> list[Product]:
     key = text.casefold()
-    by_sku = session.scalar(select(Product).where(func.lower(Product.sku) == key))
+    by_sku = session.scalar(select(Product).where(Product.active, func.lower(Product.sku) == key))
     if by_sku is not None:
         return [by_sku]
-    by_name = select(Product).where(or_(func.lower(Product.name_en) == key, func.lower(Product.name_th) == key))
-    by_alias = select(Product).join(ProductAlias).where(func.lower(ProductAlias.alias) == key)
+    by_name = select(Product).where(Product.active,
+                                    or_(func.lower(Product.name_en) == key, func.lower(Product.name_th) == key))
+    by_alias = select(Product).join(ProductAlias).where(Product.active, func.lower(ProductAlias.alias) == key)
     found = {p.id: p for p in session.scalars(by_name)}
     found.update({p.id: p for p in session.scalars(by_alias)})
     return sorted(found.values(), key=lambda p: p.id)

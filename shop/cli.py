@@ -1,4 +1,4 @@
-"""`salesbot catalog load [--if-empty]` and `salesbot search QUERY [--limit N] [--json]`."""
+"""`salesbot catalog load|import|export`, `salesbot stock set SKU QUANTITY` and `salesbot search QUERY`."""
 from __future__ import annotations
 
 import json
@@ -59,6 +59,70 @@ def load_command(if_empty: bool, warm: bool) -> None:
         with database.session() as session:
             get_index(session).ensure_embeddings()
         click.echo(f"search index ready ({time.perf_counter() - started:.1f} s; embeddings cached under var/cache)")
+
+
+@catalog.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Show what would change and every problem; write nothing.")
+@click.option("--deactivate-missing", is_flag=True, help="Hide products that are not in the file.")
+def import_command(file, dry_run: bool, deactivate_missing: bool) -> None:
+    """Import the shop's catalogue CSV (columns: README "Your own catalogue"). Good rows land; bad rows
+    are listed with their line and column and skipped; a file with a duplicated SKU is refused."""
+    from shop import catalog_csv
+
+    try:
+        text = catalog_csv.decode(file.read())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    database = _database()
+    with database.session() as session:
+        plan = catalog_csv.preview(session, text, deactivate_missing=deactivate_missing)
+        if plan.refused:
+            raise click.ClickException(f"file refused: {plan.refused}")
+        for problem in plan.problems:
+            click.echo(f"problem: {problem}", err=True)
+        for row in plan.rows:
+            if row.action != "unchanged":
+                fields = ", ".join(sorted(row.changes))
+                click.echo(f"{row.action:7} line {row.line}: {row.sku} ({fields})")
+        if plan.missing:
+            click.echo(f"hide (not in the file): {', '.join(plan.missing)}")
+        if dry_run:
+            click.echo(f"dry run: {plan.summary()}; nothing written")
+            session.rollback()
+            return
+        catalog_csv.commit(session, plan)
+    click.echo(f"imported: {plan.summary()}")
+
+
+@catalog.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
+def export_command(file) -> None:
+    """Write every product as CSV in the import format (to FILE, or standard output)."""
+    from shop import catalog_csv
+
+    with _database().session() as session:
+        file.write(catalog_csv.export(session))
+
+
+@click.group()
+def stock() -> None:
+    """Stock levels."""
+
+
+@stock.command("set")
+@click.argument("sku")
+@click.argument("quantity", type=click.IntRange(0, 1_000_000))
+def stock_set_command(sku: str, quantity: int) -> None:
+    """Set the units free to sell of one product."""
+    from shop import catalog_csv
+
+    with _database().session() as session:
+        try:
+            before, after = catalog_csv.set_stock(session, sku, quantity)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"{sku}: stock {before} → {after}")
 
 
 @click.command("search")

@@ -1,10 +1,12 @@
 """What the shop sells (products), board-game facts (games) and the ways customers write product names."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.models.base import Base
+from shop.models.base import Base, UTCDateTime
 
 
 class Game(Base):
@@ -53,6 +55,8 @@ class Product(Base):
     url: Mapped[str] = mapped_column(String(500), default="")
     image_url: Mapped[str] = mapped_column(String(500), default="")
     stock: Mapped[int] = mapped_column(Integer, default=0)  # units free to sell (orders reserve by decrementing)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())  # False: hidden from customers
+    revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last catalogue edit (not stock)
     game_id: Mapped[int | None] = mapped_column(ForeignKey("games.id"), index=True)
 
     game: Mapped[Game | None] = relationship(lazy="joined")

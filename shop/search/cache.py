@@ -47,6 +47,8 @@ def _catalog_version(session: Session) -> tuple:
         select(func.count(Product.id)).scalar_subquery(), select(func.max(Product.id)).scalar_subquery(),
         select(func.count(ProductAlias.id)).scalar_subquery(), select(func.max(ProductAlias.id)).scalar_subquery(),
         select(func.count(Game.id)).scalar_subquery(), select(func.max(Game.id)).scalar_subquery(),
+        select(func.count(Product.id)).where(Product.active).scalar_subquery(),
+        select(func.max(Product.revised_at)).scalar_subquery(),   # an edit in another process
     )).one()
     return (str(session.get_bind().url), _generation, *row)
 

@@ -114,7 +114,8 @@ class SearchIndex:
     # -- loading
 
     def _load_products(self, session: Session) -> Docs:
-        rows = session.execute(select(Product, Game).outerjoin(Game, Product.game_id == Game.id).order_by(Product.id)).all()
+        rows = session.execute(select(Product, Game).outerjoin(Game, Product.game_id == Game.id).where(Product.active)
+                               .order_by(Product.id)).all()
         cols: dict[str, list] = {name: [] for name in _DOC_COLUMNS}
         self._product_texts = []
         self._product_game_names: list[tuple[str, str]] = []
