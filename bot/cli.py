@@ -13,6 +13,7 @@ COMMANDS = {
     "search": "shop.cli:search",
     "stock": "shop.cli:stock",
     "orders": "bot.commands.orders:orders",
+    "customers": "bot.commands.customers:customers",
     "serve": "bot.commands.service:serve",
     "dev": "bot.commands.dev:dev",
     "worker": "bot.commands.service:worker",

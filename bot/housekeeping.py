@@ -17,6 +17,7 @@ from shop.metrics import SLIP_OUTCOMES
 from shop.models import Order
 from shop.money import format_baht
 from shop.orders import expire_unpaid_orders
+from shop.privacy import purge_expired
 from shop.settings import Settings
 from webhooks.line_api import LineApi
 from webhooks.notifications import send_due
@@ -30,6 +31,10 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
     notification is stored once under its key and pushed with stable retry keys)."""
     from payments.checks import retry_pending_slips
 
+    with db.session() as session:
+        purged = purge_expired(session, settings.retention_days, now)
+    if purged.orders or purged.images or purged.chat_lines:
+        log.info("housekeeping: retention (%d days): %s", settings.retention_days, purged.summary())
     expired = expire_unpaid_orders(db, settings, now)
     for order_id in expired:
         _tell_expired(db, order_id)
