@@ -27,6 +27,7 @@ REPLY_TOKEN_TTL = 60.0               # seconds after the event (or its redeliver
 REDELIVERY_TOKEN_LIMIT = 20 * 60.0   # a redelivered token is dead 20 min after the event
 RETRY_KEY_TTL = 24 * 3600.0
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # a phone photo is 12–50 MP; beyond this decoding alone takes gigabytes
 MAX_LOG_ENTRIES = 5000
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 DEFAULT_NAMES = ["สมชาย ใจดี", "มานี มีนา", "ปิติ ชูใจ", "วีระ กล้าหาญ", "ชูใจ รักเรียน"]
@@ -65,6 +66,7 @@ class Content:
     data: bytes
     content_type: str
     user_id: str
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # the page's /sim/media/<token>
 
 
 class UploadError(Exception):
@@ -84,8 +86,14 @@ def check_image(data: bytes) -> str:
                           f"the image is {len(data) / 1048576:.1f} MB; LINE accepts at most 10 MB")
     try:
         with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
+            kind, (width, height) = image.format, image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise UploadError(413, "image_too_large",
+                                  f"the image is {width}×{height} pixels; the simulator takes at most "
+                                  f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels")
             image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadError(413, "image_too_large", "the image has too many pixels to open safely") from None
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise UploadError(415, "not_an_image", "the upload is not a JPEG or PNG image") from None
     if kind not in IMAGE_TYPES:
@@ -267,6 +275,11 @@ class Simulator:
     def content(self, message_id: str) -> Content | None:
         with self._lock:
             return self.contents.get(message_id)
+
+    def content_by_token(self, token: str) -> Content | None:
+        """For the chat page: an unguessable token, never the (sequential) message id."""
+        with self._lock:
+            return next((item for item in self.contents.values() if item.token == token), None)
 
     def profile(self, user_id: str) -> dict | None:
         customer = self.customer(user_id)

@@ -132,6 +132,10 @@ def _wants_wait() -> bool:
     return request.args.get("wait", "1") not in ("0", "false", "no")
 
 
+def _media_url(message_id: str) -> str:
+    return url_for(".media", token=simulator().content(message_id).token)
+
+
 def _decode_image(text) -> bytes:
     if not isinstance(text, str) or not text:
         raise ApiError(400, "bad_request", "image_base64 must be a non-empty base64 string")
@@ -150,10 +154,10 @@ def index():
     return render_template("simulator/chat.html", modes=FAILURE_MODES)
 
 
-@bp.get("/media/<message_id>")
-def media(message_id: str):
+@bp.get("/media/<token>")
+def media(token: str):
     """Images customers sent (uploads and slips), for the page; the bot uses the LINE content API."""
-    item = simulator().content(message_id)
+    item = simulator().content_by_token(token)
     if item is None:
         abort(404)
     return Response(item.data, mimetype=item.content_type)
@@ -212,7 +216,7 @@ def _events_for(user_id: str, body: dict) -> list[tuple[dict, dict | None]]:
         ids = [sim.store_image(user_id, _decode_image(item)) for item in images]
         set_id = ev.new_image_set_id() if len(ids) > 1 else None
         return [(ev.image_event(user_id, message_id, (set_id, i, len(ids)) if set_id else None),
-                 {"message": {"type": "image", "originalContentUrl": url_for(".media", message_id=message_id)}})
+                 {"message": {"type": "image", "originalContentUrl": _media_url(message_id)}})
                 for i, message_id in enumerate(ids, start=1)]
     if body.get("follow"):
         return [(ev.follow_event(user_id, is_unblocked=bool(body.get("is_unblocked"))),
@@ -306,7 +310,7 @@ def pay(user: str):
     customer = _customer(user)
     transfer, message_id = simulator().pay(customer.user_id, mode=mode, amount_satang=_amount_satang(
         body.get("amount")), qr_seq=qr_seq)
-    shown = {"message": {"type": "image", "originalContentUrl": url_for(".media", message_id=message_id)}}
+    shown = {"message": {"type": "image", "originalContentUrl": _media_url(message_id)}}
     return _send_and_wait(customer.user_id, [(ev.image_event(customer.user_id, message_id), shown)], timeout,
                           settle, transfer=transfer.as_json())
 

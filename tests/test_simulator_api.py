@@ -105,6 +105,24 @@ def test_bad_uploads_are_refused_clearly(pair):
     assert pair.say("hana", {"nothing": 1}).status_code == 400
 
 
+def test_a_decompression_bomb_is_refused_not_a_500(pair):
+    out = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(out, format="PNG")  # a few hundred kB, 400 megapixels
+    bomb = pair.say("hana", {"image_base64": base64.b64encode(out.getvalue()).decode()})
+    assert (bomb.status_code, bomb.json()["error"]) == (413, "image_too_large")
+
+
+def test_page_media_links_are_unguessable_tokens(pair):
+    pair.say("gina", {"image_base64": png_base64()})
+    entries = pair.http.get("/api/chats/gina/transcript").json()["entries"]
+    url = next(e["message"]["originalContentUrl"] for e in reversed(entries)
+               if e.get("message", {}).get("type") == "image")
+    message_id = pair.bot.events[-1].message.id
+    assert message_id not in url and len(url.rsplit("/", 1)[1]) >= 20
+    assert pair.http.get(url.removeprefix("/sim")).status_code == 200
+    assert pair.http.get(f"/media/{message_id}").status_code == 404
+
+
 def test_send_again_redelivers_the_same_event(pair):
     response = pair.say("ivan", {"text": "ซ้ำนะ"})
     [event_id] = response.json()["event_ids"]
