@@ -14,6 +14,7 @@ COMMANDS = {
     "stock": "shop.cli:stock",
     "orders": "bot.commands.orders:orders",
     "customers": "bot.commands.customers:customers",
+    "handoff": "bot.commands.handoff:handoff",
     "serve": "bot.commands.service:serve",
     "dev": "bot.commands.dev:dev",
     "worker": "bot.commands.service:worker",

@@ -13,6 +13,7 @@ from bot.replies.messages import with_quick_replies
 from bot.slip_replies import slip_messages
 from shop import notifications
 from shop.db import Database
+from shop.handoff import close_timed_out
 from shop.metrics import SLIP_OUTCOMES
 from shop.models import Order
 from shop.money import format_baht
@@ -35,6 +36,7 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
         purged = purge_expired(session, settings.retention_days, now)
     if purged.orders or purged.images or purged.chat_lines:
         log.info("housekeeping: retention (%d days): %s", settings.retention_days, purged.summary())
+    handed_back = close_timed_out(db, settings.handoff_timeout_minutes, now)
     expired = expire_unpaid_orders(db, settings, now)
     for order_id in expired:
         _tell_expired(db, order_id)
@@ -45,9 +47,9 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
             notifications.queue(db, result.customer_id, f"slip-check-{result.slip_check_id}",
                                 slip_messages(db, result))
     sent, unsent = send_due(db, settings, line)
-    if expired or sent or unsent:
-        log.info("housekeeping: %d unpaid order(s) expired, %d notification(s) sent, %d not sent",
-                 len(expired), sent, unsent)
+    if expired or sent or unsent or handed_back:
+        log.info("housekeeping: %d unpaid order(s) expired, %d handoff(s) timed out, %d notification(s) sent, "
+                 "%d not sent", len(expired), handed_back, sent, unsent)
     return {"expired_orders": len(expired), "notifications_sent": sent, "notifications_unsent": unsent}
 
 

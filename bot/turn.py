@@ -21,6 +21,7 @@ from bot.compose import compose, summary_to_confirm
 from bot.slip_replies import slip_messages
 from shop.customers import get_or_create_customer
 from shop.db import Database
+from shop.handoff import active_handoff
 from shop.metrics import SLIP_OUTCOMES, TURNS
 from shop.settings import Settings
 
@@ -91,6 +92,8 @@ class Turn:
             if action is None:
                 return self._send(TurnReply(phrases.NOT_UNDERSTOOD, suggestions=phrases.MAIN_MENU))
             return self._send(self.offline.respond(self.state, action=action))
+        if kind == "message" and message.get("type") != "image" and self._taken_over_by_staff():
+            return []  # a person is answering this chat; the customer's words are kept for them
         if kind == "message" and message.get("type") == "text":
             return self._send(self._answer_text(message.get("text", "")))
         if kind == "message" and message.get("type") == "image":
@@ -98,6 +101,10 @@ class Turn:
         if kind == "message":
             return self._send(TurnReply(UNSUPPORTED, suggestions=phrases.MAIN_MENU))
         return []
+
+    def _taken_over_by_staff(self) -> bool:
+        with self.db.session() as session:
+            return active_handoff(session, self.customer_id, self.settings.handoff_timeout_minutes) is not None
 
     def _send(self, reply: TurnReply, extra: list[dict] | None = None) -> list[dict]:
         self.reply_text = reply.text

@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     slip_provider_timeout_seconds: float = Field(default=10.0, gt=0)
 
     order_expiry_minutes: int = Field(default=60, ge=1)
-    retention_days: int = Field(default=180, ge=1)   # personal data of settled orders is deleted after this
+    retention_days: int = Field(default=180, ge=1)            # personal data of settled orders is deleted after this
+    handoff_timeout_minutes: int = Field(default=120, ge=1)   # a chat taken over by staff returns to the bot
     delivery_fee_satang: int = Field(default=5000, ge=0)
 
     llm_base_url: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -448,3 +449,59 @@ def test_cart_edits_in_words_touch_only_what_was_named(shop):
     shop.sim.say(user, "มี Azul ไหม")
     taken = shop.sim.say(user, "เอาค่ะ")
     assert "ลงตะกร้าแล้ว" in text_of(taken) and shop.cart_total(user) == 175050 + 139000
+
+
+def silent_reply(shop: Shop, user: str, text: str) -> list[dict]:
+    """Send `text` without waiting for an answer; once the service has processed it, what the bot said."""
+    from shop.models.inbox import InboxEvent
+
+    before = len(shop.sim.transcript(user))
+    shop.sim.http.post(f"/chats/{user}/messages", json={"text": text}, params={"wait": "0"}).raise_for_status()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with shop.db.session() as session:
+            statuses = set(session.scalars(select(InboxEvent.status).where(InboxEvent.chat_id == user)))
+        if statuses and statuses <= {"done", "failed", "skipped"}:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the service did not process the message")
+    return [e for e in shop.sim.transcript(user)[before:] if e["from"] == "bot"]
+
+
+def test_a_person_takes_over_the_chat_and_the_bot_is_quiet_until_it_is_closed(shop):
+    from shop.handoff import close_handoff, staff_reply
+
+    user = new_user()
+    asked = shop.sim.say(user, "ขอคุยกับพนักงานหน่อยค่ะ")
+    assert "แอดมิน" in text_of(asked) and "ติดต่อกลับ" in text_of(asked)
+    assert silent_reply(shop, user, "มี Azul ไหมคะ") == []          # the bot leaves it to the person
+    staff_reply(shop.db, user, "สวัสดีค่ะ แอดมินมาแล้วค่ะ Azul เหลือ 1 กล่องนะคะ")
+    line = shop.line_api()
+    try:
+        before = len(shop.sim.transcript(user))
+        assert run_once(shop.db, shop.settings(), line)["notifications_sent"] == 1
+        pushed = [e["message"]["text"] for e in shop.sim.transcript(user)[before:] if e["from"] == "bot"]
+        assert pushed == ["สวัสดีค่ะ แอดมินมาแล้วค่ะ Azul เหลือ 1 กล่องนะคะ"]
+        assert silent_reply(shop, user, "โอเคค่ะ") == []
+        assert close_handoff(shop.db, user)
+        before = len(shop.sim.transcript(user))
+        assert run_once(shop.db, shop.settings(), line)["notifications_sent"] == 1
+    finally:
+        line.close()
+    [back] = [e["message"]["text"] for e in shop.sim.transcript(user)[before:] if e["from"] == "bot"]
+    assert "กลับมาดูแล" in back
+    assert "Azul" in text_of(shop.sim.say(user, "มี Azul ไหมคะ"))   # the bot answers again
+
+
+def test_a_handoff_nobody_answers_times_out_and_the_bot_comes_back(shop):
+    user = new_user()
+    shop.sim.say(user, "ขอคุยกับแอดมินค่ะ")
+    assert silent_reply(shop, user, "ยังอยู่ไหมคะ") == []
+    line = shop.line_api()
+    try:
+        later = datetime.now(UTC) + timedelta(minutes=shop.settings().handoff_timeout_minutes + 1)
+        assert run_once(shop.db, shop.settings(), line, now=later)["notifications_sent"] == 1
+    finally:
+        line.close()
+    assert "Azul" in text_of(shop.sim.say(user, "มี Azul ไหมคะ"))

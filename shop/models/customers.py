@@ -69,7 +69,7 @@ class ChatMessage(Base):
 
 
 class StaffRequest(Base):
-    """A customer asked for a person (handoff_to_staff). Staff see open ones in `salesbot orders`."""
+    """A customer asked for a person (handoff_to_staff): a handoff while unresolved (shop/handoff.py)."""
 
     __tablename__ = "staff_requests"
 
@@ -79,6 +79,7 @@ class StaffRequest(Base):
     reason: Mapped[str] = mapped_column(Text, default="")  # the customer's words or the agent's summary
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    staff_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # keeps the handoff from timing out
 
     customer: Mapped[Customer] = relationship()
 
