@@ -126,7 +126,8 @@ def print_real_tool_prompt() -> None:
         from agent.mcp_client import ToolSession
         from agent.tools import ToolContext
         from shop.catalog import load_catalog
-        from shop.db import Base, Database
+        from shop.db import Database
+        from shop.models.base import Base
         from shop.settings import load_settings
 
         with tempfile.TemporaryDirectory() as folder:

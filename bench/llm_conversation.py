@@ -151,7 +151,8 @@ def run(mode: str, db) -> list[dict]:
 def main() -> None:
     import shop.models  # noqa: F401
     from shop.catalog import load_catalog
-    from shop.db import Base, Database
+    from shop.db import Database
+    from shop.models.base import Base
 
     logging.disable(logging.WARNING)
     for mode in ("prompt", "native"):

@@ -27,6 +27,7 @@ from shop_data import seed_shop  # noqa: E402
 from agent.mcp_client import ToolSession  # noqa: E402
 from agent.tools import ToolContext, call_tool  # noqa: E402
 from shop.db import Database  # noqa: E402
+from shop.models import create_all  # noqa: E402
 from shop.settings import load_settings  # noqa: E402
 
 
@@ -51,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         db = Database(f"sqlite:///{Path(scratch) / 'bench.db'}")
-        db.create_all()
+        create_all(db)
         shop = seed_shop(db)
         ctx = ToolContext(db, load_settings(app_env="test", database_url=db.url), shop.alice)
         arguments = {"sku": "TTR"}

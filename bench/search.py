@@ -26,6 +26,7 @@ from sqlalchemy import select  # noqa: E402
 
 from shop.catalog import load_catalog  # noqa: E402
 from shop.db import Database  # noqa: E402
+from shop.models import create_all  # noqa: E402
 from shop.models.catalog import Game, Product, ProductAlias  # noqa: E402
 from shop.search import get_index, search  # noqa: E402
 from shop.text import normalize  # noqa: E402
@@ -112,7 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         database = Database(args.database_url or f"sqlite:///{Path(scratch) / 'bench.db'}")
         if not args.database_url:
-            database.create_all()
+            create_all(database)
             started = time.perf_counter()
             with database.session() as session:
                 report = load_catalog(session)

@@ -3,7 +3,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import shop.models  # noqa: F401  (registers every table)
-from shop.db import Base, ensure_sqlite_directory
+from shop.db import ensure_sqlite_directory
+from shop.models.base import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

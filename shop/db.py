@@ -8,11 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-
-class Base(DeclarativeBase):
-    pass
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -59,12 +55,6 @@ class Database:
             raise
         finally:
             session.close()
-
-    def create_all(self) -> None:
-        """Create tables straight from the models (tests only; the service uses Alembic)."""
-        import shop.models  # noqa: F401  (registers every table on Base.metadata)
-
-        Base.metadata.create_all(self.engine)
 
 
 @lru_cache(maxsize=8)

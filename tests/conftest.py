@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from shop.db import Base, Database
+from shop.db import Database
+from shop.models.base import Base
 from shop.settings import load_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -19,6 +19,7 @@ from shop.catalog import (
     parse_price_satang,
     sku_from_url,
 )
+from shop.models import create_all
 from shop.models.catalog import Game, Product, ProductAlias
 
 SNAPSHOT_HEADER = ("name_en,name_th,edition_lang,listing_tag,category_th,age,players,play_time_th,price_thb,"
@@ -74,7 +75,7 @@ def loaded(tmp_path_factory):
     from shop.db import Database
 
     database = Database(f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'catalog.db'}")
-    database.create_all()
+    create_all(database)
     with database.session() as session:
         report = load_catalog(session)
     yield database, report
@@ -247,7 +248,7 @@ def test_cli_load_if_empty_only_loads_an_empty_database(tmp_path, monkeypatch):
     from shop.settings import get_settings
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    Database(url).create_all()
+    create_all(Database(url))
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
     try:

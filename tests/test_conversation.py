@@ -23,8 +23,9 @@ from sqlalchemy import delete, select, update
 import shop.models  # noqa: F401 - registers every table
 from bot.housekeeping import run_once
 from shop.cart import cart_json
-from shop.db import Base, Database
+from shop.db import Database
 from shop.models import Customer, Order, Payment, Product, SlipCheck
+from shop.models.base import Base
 from shop.settings import load_settings
 from simulator.client import Answer, SimulatorClient
 from webhooks.line_api import LineApi

@@ -27,8 +27,9 @@ from sqlalchemy import select
 from agent.llm.history import message_tokens
 from agent.llm.prompts import rules_text
 from agent.tools import ToolContext, call_tool
-from shop.db import Base, Database
+from shop.db import Database
 from shop.models import ChatMessage, Customer
+from shop.models.base import Base
 from shop.models.catalog import Product
 from shop.settings import load_settings
 from simulator.client import SimulatorClient

@@ -4,8 +4,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 import shop.models  # noqa: F401
-from shop.db import Base, Database
+from shop.db import Database
 from shop.migrate import upgrade
+from shop.models.base import Base
 
 
 def _check(url):

@@ -7,7 +7,16 @@ from shop.models.notifications import Notification
 from shop.models.orders import Order, OrderItem, OrderStatus
 from shop.models.payments import Payment, SlipCheck, SlipOutcome
 
+
+def create_all(database) -> None:
+    """Create every table straight from the models (tests and benchmarks; the service uses Alembic)."""
+    from shop.models.base import Base
+
+    Base.metadata.create_all(database.engine)
+
+
 __all__ = [
+    "create_all",
     "Game", "Product", "ProductAlias",
     "Customer", "Cart", "CartItem", "ChatMessage",
     "Order", "OrderItem", "OrderStatus",

@@ -5,9 +5,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from shop.db import Base
+
+class Base(DeclarativeBase):
+    pass
 
 
 def utcnow() -> datetime:
