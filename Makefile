@@ -61,5 +61,8 @@ bench: install-test  # every benchmark; figures and how to read them: docs/bench
 	$(BIN)/python bench/llm_conversation.py
 	$(BIN)/python bench/webhook.py
 
+journeys: install  # every bundled customer journey, in-process (a few minutes); see README "Testing your shop with journeys"
+	$(BIN)/salesbot eval journeys tests/data/journeys
+
 clean:
 	rm -rf $(VENV) var/*.db

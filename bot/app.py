@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, redirect
 
 from bot.housekeeping import Housekeeper
+from bot.simulator_shop import SimulatorShop
 from bot.turn import llm_status, run_turn
 from shop.db import Database
 from shop.settings import Settings, get_settings
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         from simulator.web import bp as simulator_bp
 
         app.extensions["salesbot.simulator"] = Simulator(simulator)
+        app.extensions["salesbot.simulator.shop"] = SimulatorShop(app.extensions["salesbot.db"], settings)
         app.register_blueprint(simulator_bp, url_prefix="/sim")
         app.add_url_rule("/", "home", lambda: redirect("/sim/"))
     if start_workers:

@@ -15,6 +15,7 @@ COMMANDS = {
     "orders": "bot.commands.orders:orders",
     "customers": "bot.commands.customers:customers",
     "handoff": "bot.commands.handoff:handoff",
+    "eval": "bot.commands.eval:eval_group",
     "serve": "bot.commands.service:serve",
     "dev": "bot.commands.dev:dev",
     "worker": "bot.commands.service:worker",

@@ -14,6 +14,7 @@ import json
 import re
 import time
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -341,6 +342,52 @@ def provider_state(trans_ref: str):
     body = request.get_json(silent=True) or {}
     transfer = simulator().bank.set_provider_down(trans_ref, bool(body.get("down")))
     return json_response(transfer.as_json())
+
+
+
+# ---------------------------------------------------------------- the bot's shop, when it shows it
+
+class ShopView(Protocol):
+    """What a bot may show scripts of its shop (`bot.simulator_shop.SimulatorShop` is the real one),
+    handed in as app.extensions["salesbot.simulator.shop"] by whoever mounts the simulator."""
+
+    def overview(self) -> dict: ...
+
+    def customer(self, line_user_id: str) -> dict: ...
+
+    def set_stock(self, stock: dict) -> dict: ...
+
+
+def _shop() -> ShopView:
+    shop = current_app.extensions.get("salesbot.simulator.shop")
+    if shop is None:
+        raise ApiError(404, "no_shop", "this service does not show its shop to the simulator "
+                                       "(a standalone simulator only sees the chat)")
+    return shop
+
+
+@bp.get("/api/shop")
+def shop_overview():
+    """The shop's settings and products (prices, stock), for scripts that check what the bot said."""
+    return json_response(_shop().overview())
+
+
+@bp.post("/api/shop/stock")
+def shop_stock():
+    """Set stock, e.g. to give every journey the same shelf: `{"stock": {"<sku>": 5}}`."""
+    stock = _json().get("stock")
+    if not isinstance(stock, dict) or not stock:
+        raise ApiError(400, "bad_request", 'send {"stock": {"<sku>": <units>, ...}}')
+    try:
+        return json_response(_shop().set_stock(stock))
+    except ValueError as error:
+        raise ApiError(400, "bad_request", str(error)) from None
+
+
+@bp.get("/api/chats/<user>/shop")
+def chat_shop(user: str):
+    """This chat's cart and latest orders as the bot's database holds them."""
+    return json_response(_shop().customer(_customer(user).user_id))
 
 
 # ---------------------------------------------------------------- simulated verification provider

@@ -1,0 +1,161 @@
+"""`salesbot eval journeys`: journey files, the replay through the simulator, the report and pass^k.
+
+The runs go through the real service (`bot.app.create_app` with the simulator, the tiny test
+catalogue of tests/shop_data.py); the pass^k test uses a scripted turn that answers differently each
+time, so counting is pinned down without depending on the agent's wording.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from shop_data import seed_shop
+from simulator_bot import running_service
+
+from bot.cli import main
+from shop.db import Base, Database
+from simulator.journey_file import JourneyFileError, load_journeys
+from simulator.journeys import JourneyRunner
+
+PROFILE = {"name": "สมหญิง ใจดี", "phone": "0812345678", "fulfilment": "pickup"}
+
+LAST_COPY = {  # AZUL has one unit: the second run passes only if stock is put back in between
+    "name": "buy-the-last-azul", "tags": ["purchase"], "profile": PROFILE,
+    "steps": [
+        {"say": "ขอ Azul 1 กล่องค่ะ", "expect": {"cart": {"items": [{"sku": "AZUL", "quantity": 1}]}}},
+        {"auto": "checkout", "expect": {"qr": True, "order": {"status": "awaiting_payment", "fulfilment": "pickup",
+                                                               "items": [{"sku": "AZUL", "quantity": 1}],
+                                                               "total": "correct"}}},
+        {"pay": "normal", "expect": {"order": {"status": "paid"}, "order_number": True}},
+    ]}
+
+WRONG_QUANTITY = {
+    "name": "expects-three", "tags": ["cart-edit"],
+    "steps": [{"say": "ขอ Ticket to Ride 1 กล่องค่ะ",
+               "expect": {"cart": {"items": [{"sku": "TTR", "quantity": 3}]}, "price_of": ["TTR"]}}]}
+
+
+def write(tmp_path, *journeys, name="journeys.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps({"format": "salesbot-journeys/1", "journeys": list(journeys)}, ensure_ascii=False))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('journeys') / 'shop.db'}")
+    Base.metadata.create_all(db.engine)
+    seed_shop(db)
+    with running_service(db) as url, httpx.Client(base_url=url, timeout=60) as http:
+        yield url, http
+    db.engine.dispose()
+
+
+def test_a_purchase_to_the_receipt_passes_twice_with_stock_put_back(service, tmp_path):
+    _, http = service
+    report = JourneyRunner(http, settle=0.1).run(load_journeys(write(tmp_path, LAST_COPY)), repeat=2)
+    assert [run.passed for run in report.runs] == [True, True], report.text()
+    summary = report.summary()
+    assert summary["pass_rate"] == 100.0 and summary["pass_k"] == 100.0
+    assert summary["tags"]["purchase"] == {"journeys": 1, "runs": 2, "passed_runs": 2, "pass_rate": 100.0,
+                                           "pass_k": 100.0}
+    transcript = "\n".join(report.runs[0].transcript)
+    assert "customer: ขอ Azul 1 กล่องค่ะ" in transcript and "[pays the QR through the bank: normal]" in transcript
+
+
+def test_a_failed_expectation_is_reported_with_its_transcript(service, tmp_path):
+    _, http = service
+    report = JourneyRunner(http, settle=0.1).run(load_journeys(write(tmp_path, WRONG_QUANTITY)))
+    [run] = report.runs
+    [failure] = run.failures
+    assert failure.step.index == 1
+    assert failure.problems == ["the cart has TTR ×1, expected ×3"]  # the price was shown: only the quantity fails
+    text = report.text()
+    assert "pass rate: 0/1 runs (0.0 %)" in text and "FAILED expects-three [cart-edit]" in text
+    assert "customer: ขอ Ticket to Ride 1 กล่องค่ะ" in text and "✗ step 1: the cart has TTR ×1, expected ×3" in text
+
+
+def flaky_turn():
+    """Every other answer names the price: a journey checking it passes one run in two."""
+    answers = itertools.cycle(["ราคา 1,750.50 บาทค่ะ", "ขออภัยค่ะ ระบบขัดข้อง"])
+
+    def turn(db, settings, event):
+        if event.get("type") != "message":
+            return []
+        return [{"type": "text", "text": "สวัสดีค่ะ" if event["message"]["text"] == "สวัสดี" else next(answers)}]
+
+    return turn
+
+
+def test_pass_k_counts_a_journey_only_when_every_run_passes(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'flaky.db'}")
+    Base.metadata.create_all(db.engine)
+    seed_shop(db)
+    journeys = load_journeys(write(tmp_path,
+                                   {"name": "steady", "tags": ["greeting"],
+                                    "steps": [{"say": "สวัสดี", "expect": {"reply": {"contains": "สวัสดี"}}}]},
+                                   {"name": "flaky", "tags": ["price"],
+                                    "steps": [{"say": "TTR ราคาเท่าไหร่", "expect": {"price_of": ["TTR"]}}]}))
+    with running_service(db, turn=flaky_turn()) as url, httpx.Client(base_url=url, timeout=30) as http:
+        report = JourneyRunner(http, settle=0.1).run(journeys, repeat=4)
+    summary = report.summary()
+    assert (summary["runs"], summary["passed_runs"], summary["pass_rate"]) == (8, 6, 75.0)
+    assert (summary["pass_k_journeys"], summary["pass_k"]) == (1, 50.0)
+    assert summary["tags"]["price"]["pass_rate"] == 50.0 and summary["tags"]["price"]["pass_k"] == 0.0
+    assert "pass^4: 1/2 journeys passed all 4 runs (50.0 %)" in report.text()
+    assert "flaky [price] — failed 2 of 4 runs, this is run 2" in report.text()
+    assert [r["passed"] for r in report.to_json()["results"]] == [[True] * 4, [True, False, True, False]]
+    db.engine.dispose()
+
+
+def test_the_command_against_a_running_service_prints_json_and_exits_0(service, tmp_path):
+    url, _ = service
+    result = CliRunner().invoke(main, ["eval", "journeys", write(tmp_path, WRONG_QUANTITY), "--url", url, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["pass_rate"] == 0.0 and report["results"][0]["failures"][0]["step"] == 1
+
+
+def test_a_product_the_shop_does_not_have_is_a_file_error(service, tmp_path):
+    url, _ = service
+    unknown = {"name": "typo", "steps": [{"say": "ขอ Azul", "expect": {"cart": {"items": [{"sku": "AZULL"}]}}}]}
+    result = CliRunner().invoke(main, ["eval", "journeys", write(tmp_path, unknown), "--url", url])
+    assert result.exit_code == 2
+    assert "journey 'typo' step 1 (say: ขอ Azul): no product with SKU 'AZULL' in this shop" in result.output
+
+
+@pytest.mark.parametrize("journey, message", [
+    ({"name": "x", "steps": [{"say": "hi", "expect": {"cart": {"itemz": []}}}]},
+     "journey 'x' step 1: expect.cart: unknown key 'itemz'"),
+    ({"name": "x", "steps": [{"say": "hi", "tap": "ok"}]}, "journey 'x' step 1: needs exactly one of"),
+    ({"name": "x", "steps": [{"pay": "cash"}]}, "journey 'x' step 1: pay must be one of normal"),
+    ({"name": "x", "steps": [{"say": "hi", "expect": {"reply": {"regex": "("}}}]},
+     "journey 'x' step 1: expect.reply.regex: not a regular expression"),
+    ({"name": "x", "steps": [{"say": "hi", "expect": {"cart": {"items": [{"quantity": 2}]}}}]},
+     "journey 'x' step 1: expect.cart.items[1]: needs either \"sku\" or \"card\""),
+    ({"name": "x", "steps": []}, "journey 'x': needs a non-empty list of \"steps\""),
+    ({"steps": [{"say": "hi"}]}, "journey 1: needs a \"name\""),
+])
+def test_malformed_journeys_name_the_journey_and_step(tmp_path, journey, message):
+    with pytest.raises(JourneyFileError) as error:
+        load_journeys(write(tmp_path, journey))
+    assert message in str(error.value)
+
+
+def test_the_command_exits_2_on_a_malformed_file_before_starting_anything(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"journeys": [{"name": "x", "steps": [{"say": "hi"}]},]}')
+    result = CliRunner().invoke(main, ["eval", "journeys", str(broken)])
+    assert result.exit_code == 2
+    assert "broken.json: not valid JSON" in result.output and "line 1" in result.output
+
+
+def test_the_bundled_journeys_load_and_cover_every_failure_class():
+    journeys = load_journeys("tests/data/journeys")
+    tags = {tag for journey in journeys for tag in journey.tags}
+    assert len(journeys) >= 90
+    assert {"purchase", "compound", "context", "cart-edit", "recommend", "shop-info", "social",
+            "ordinary-words"} <= tags
