@@ -234,8 +234,13 @@ class Check:
             self.fail(f"reply does not mention the {what} ({baht(satang)})")
 
     def _delivery_fee(self, wanted: bool) -> None:
-        if wanted:
-            self._amount(self.ctx.catalogue.delivery_fee_satang, "delivery fee")
+        if not wanted:
+            return
+        if self.ctx.catalogue.delivery_fee_satang == 0:  # "0 บาท" is in too many texts: free delivery is said in words
+            if not any(word in normal(self.ctx.seen.visible_text()) for word in ("ส่งฟรี", "ฟรีค่าส่ง", "ไม่มีค่าส่ง", "free")):
+                self.fail("reply does not say that delivery is free")
+            return
+        self._amount(self.ctx.catalogue.delivery_fee_satang, "delivery fee")
 
     def _cart_total(self, wanted: bool) -> None:
         if wanted:

@@ -159,3 +159,40 @@ def test_the_bundled_journeys_load_and_cover_every_failure_class():
     assert len(journeys) >= 90
     assert {"purchase", "compound", "context", "cart-edit", "recommend", "shop-info", "social",
             "ordinary-words"} <= tags
+
+
+def test_a_standalone_simulator_through_a_flask_test_client_shows_no_shop(tmp_path):
+    """The runner also takes a Flask test client; a simulator without the bot's shop checks the chat only."""
+    from simulator.app import create_simulator_app
+    from simulator.core import SimulatorConfig
+
+    app = create_simulator_app(SimulatorConfig(channel_secret="s", access_token="t", bot_url="http://127.0.0.1:9/callback"))
+    runner = JourneyRunner(app.test_client())
+    journeys = load_journeys(write(tmp_path, {"name": "cart", "steps": [
+        {"say": "ขอ Azul 1 กล่อง", "expect": {"cart": {"items": [{"sku": "AZUL", "quantity": 1}]}}}]}))
+    runner.prepare(journeys)  # no shop to check SKUs against: nothing to refuse
+    assert runner.catalogue.products == {} and runner.api.new_chat("สมหญิง").startswith("U")
+    [run] = runner.run(journeys).runs
+    assert not run.passed and "the say step failed" in run.failures[0].problems[0]  # the bot is unreachable
+
+
+def test_checks_read_prices_cards_and_alternatives_as_a_customer_does():
+    from simulator.journey_checks import Catalogue, Check, Context, Seen
+
+    catalogue = Catalogue({"SPL": {"sku": "SPL", "name_th": "สเพลนเดอร์", "name_en": "Splendor", "price_satang": 126000,
+                                   "min_players": 2, "max_players": 4, "min_minutes": 30, "min_age": 10},
+                           "TTR": {"sku": "TTR", "name_en": "Ticket to Ride", "price_satang": 175050}}, 5000)
+    bubble = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [
+        {"type": "text", "text": "สเพลนเดอร์"}]}, "footer": {"type": "box", "layout": "vertical", "contents": [
+            {"type": "button", "action": {"type": "postback", "label": "ใส่ตะกร้า", "data": "a=add&sku=SPL&q=1"}}]}}
+    seen = Seen.read([{"type": "text", "text": "ราคา 1260 บาท ค่าส่ง 50.00 บาทค่ะ"},
+                      {"type": "flex", "altText": "สเพลนเดอร์", "contents": bubble}], catalogue)
+    check = lambda expect: Check(Context(seen, catalogue, {"cart": {"items": []}, "orders": []}, [])).run(expect)  # noqa: E731
+    assert [card.sku for card in seen.product_cards] == ["SPL"]
+    assert check({"price_of": ["SPL"], "delivery_fee": True, "mentions": ["SPL"], "cards": {"includes": ["SPL"]}}) == []
+    assert check({"price_of": ["TTR"]}) == ["reply does not mention the price of TTR (1,750.50 baht)"]
+    assert check({"cards": {"fit": {"players": 5, "age": 12}}}) == ["card SPL does not fit: 2-4 players, not 5"]
+    assert check({"reply": {"contains": "ราคา 1,260"}, "cart": {"empty": True}, "order": None}) == []
+    assert check({"any": [{"cards": False}, {"reply": {"any_of": ["1,260"]}}]}) == []
+    assert check({"price_of": [{"card": 1}]}) == ["card 1 was referred to, but only 0 product card(s) were shown "
+                                                   "before this step"]
