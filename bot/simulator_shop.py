@@ -18,7 +18,7 @@ from shop.orders import order_json, recent_orders
 from shop.settings import Settings
 
 PRODUCT_FIELDS = ("sku", "name_en", "name_th", "edition_lang", "listing_tag", "category_th", "min_players",
-                  "max_players", "min_minutes", "max_minutes", "min_age", "list_price_satang", "stock")
+                  "max_players", "min_minutes", "max_minutes", "min_age", "list_price_satang", "stock", "active")
 
 
 class SimulatorShop:

@@ -196,3 +196,18 @@ def test_checks_read_prices_cards_and_alternatives_as_a_customer_does():
     assert check({"any": [{"cards": False}, {"reply": {"any_of": ["1,260"]}}]}) == []
     assert check({"price_of": [{"card": 1}]}) == ["card 1 was referred to, but only 0 product card(s) were shown "
                                                    "before this step"]
+
+
+def test_the_shop_view_sets_stock_and_refuses_what_it_cannot(service):
+    _, http = service
+    assert http.post("/sim/api/shop/stock", json={"stock": {"TTR": 7}}).json() == {"stock": {"TTR": 7}}
+    products = {p["sku"]: p for p in http.get("/sim/api/shop").json()["products"]}
+    assert products["TTR"]["stock"] == 7 and products["TTR"]["price_satang"] == 175050
+    for body, message in [({"stock": {"NOPE": 1}}, "no product with SKU NOPE"),
+                          ({"stock": {"TTR": -1}}, "stock of 'TTR' must be a whole number of at least 0"),
+                          ({"stock": {}}, 'send {"stock"')]:
+        answer = http.post("/sim/api/shop/stock", json=body)
+        assert answer.status_code == 400 and message in answer.json()["message"]
+    http.post("/sim/api/shop/stock", json={"stock": {"TTR": 10}})
+    assert http.get("/sim/api/chats/nobody-yet/shop").json() == {
+        "cart": {"items": [], "item_count": 0, "total_satang": 0}, "orders": []}
