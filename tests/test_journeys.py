@@ -16,7 +16,8 @@ from shop_data import seed_shop
 from simulator_bot import running_service
 
 from bot.cli import main
-from shop.db import Base, Database
+from shop.db import Database
+from shop.models import create_all
 from simulator.journey_file import JourneyFileError, load_journeys
 from simulator.journeys import JourneyRunner
 
@@ -47,7 +48,7 @@ def write(tmp_path, *journeys, name="journeys.json") -> str:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('journeys') / 'shop.db'}")
-    Base.metadata.create_all(db.engine)
+    create_all(db)
     seed_shop(db)
     with running_service(db) as url, httpx.Client(base_url=url, timeout=60) as http:
         yield url, http
@@ -92,7 +93,7 @@ def flaky_turn():
 
 def test_pass_k_counts_a_journey_only_when_every_run_passes(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'flaky.db'}")
-    Base.metadata.create_all(db.engine)
+    create_all(db)
     seed_shop(db)
     journeys = load_journeys(write(tmp_path,
                                    {"name": "steady", "tags": ["greeting"],
