@@ -267,6 +267,8 @@ class Check:
     def _answered(self, wanted: bool) -> None:
         if wanted and not self.ctx.seen.messages:
             self.fail("the bot sent nothing")
+        if not wanted and self.ctx.seen.messages:
+            self.fail("the bot answered, but it should have stayed quiet")
 
     def _quick_replies(self, spec: dict) -> None:
         labels = [normal(chip.get("label", "")) for chip in self.ctx.seen.chips]

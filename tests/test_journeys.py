@@ -84,11 +84,24 @@ def flaky_turn():
     answers = itertools.cycle(["ราคา 1,750.50 บาทค่ะ", "ขออภัยค่ะ ระบบขัดข้อง"])
 
     def turn(db, settings, event):
-        if event.get("type") != "message":
+        if event.get("type") != "message" or event["message"]["text"] == "เงียบ":
             return []
         return [{"type": "text", "text": "สวัสดีค่ะ" if event["message"]["text"] == "สวัสดี" else next(answers)}]
 
     return turn
+
+
+def test_a_step_may_expect_silence(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'quiet.db'}")
+    create_all(db)
+    journeys = load_journeys(write(tmp_path,
+                                   {"name": "quiet", "steps": [{"say": "เงียบ", "expect": {"answered": False}}]},
+                                   {"name": "not-quiet", "steps": [{"say": "สวัสดี", "expect": {"answered": False}}]}))
+    with running_service(db, turn=flaky_turn()) as url, httpx.Client(base_url=url, timeout=30) as http:
+        quiet, loud = JourneyRunner(http, settle=0.1).run(journeys).runs
+    assert quiet.passed and quiet.transcript == ["customer: เงียบ", "bot: (nothing)"]
+    assert loud.failures[0].problems == ["the bot answered, but it should have stayed quiet"]
+    db.engine.dispose()
 
 
 def test_pass_k_counts_a_journey_only_when_every_run_passes(tmp_path):
