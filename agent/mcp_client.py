@@ -26,7 +26,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from agent.mcp_server import build_server
+from agent.mcp_server import UNKNOWN_TOOL_TH, build_server
 from agent.tools import INTERNAL_ERROR, INVALID_ARGUMENTS_TH, ToolContext
 
 TOOL_CALL_TIMEOUT_SECONDS = 30.0
@@ -41,12 +41,18 @@ async def open_tool_session(context: ToolContext) -> AsyncIterator[Client]:
 
 
 def tool_result(result: CallToolResult) -> dict:
-    """The tool's dict from an MCP result; a protocol-level failure (bad arguments, unknown tool)
-    becomes the same error shape the tools use."""
+    """The tool's dict from an MCP result. Errors from our server already carry the tools' shape
+    (`{"error", "message_th", ...}` with isError); anything else that failed becomes that shape too."""
     text = "".join(block.text for block in result.content if isinstance(block, TextContent))
-    if result.is_error and text.startswith("Unknown tool"):
-        return {"error": "unknown_tool", "message_th": "ขออภัยค่ะ ทางร้านไม่มีคำสั่งนี้ค่ะ", "detail": text[:200]}
     if result.is_error:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("error"), str):
+            return value
+        if text.startswith("Unknown tool"):
+            return {"error": "unknown_tool", "message_th": UNKNOWN_TOOL_TH, "detail": text[:200]}
         return {"error": "invalid_arguments", "message_th": INVALID_ARGUMENTS_TH, "detail": text[:1000]}
     if isinstance(result.structured_content, dict):
         return result.structured_content

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -49,16 +50,55 @@ class LLMBadResponse(LLMError):
 
 
 class LLMRequestRejected(LLMError):
-    """4xx: this request was refused (prompt too long, bad model name, wrong key). Not retried."""
+    """4xx or 501: this request was refused (bad model name, wrong key, an image the server cannot
+    read, a tool choice it was not started for). Not retried; does not open the breaker."""
 
     reason = "llm_rejected"
+
+    def __init__(self, message: str, *, status: int = 0, server_message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.server_message = server_message
+
+
+class LLMContextOverflow(LLMRequestRejected):
+    """400: the prompt is longer than the server's context (`--max-model-len`). The caller may send
+    a shorter prompt once."""
+
+    reason = "llm_context_overflow"
+
+
+_OVERFLOW = re.compile(r"maximum context length is \d+ tokens|longer than the maximum model length", re.IGNORECASE)
+
+
+def server_error_message(response: httpx.Response) -> str:
+    """The message of vLLM's `{"error": {"message", "type", "param", "code"}}` (or an older flat
+    `{"message"}`, or the raw text), for logs and for telling the error kinds apart."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:300]
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+        return payload["message"]
+    if isinstance(error, str):
+        return error
+    return response.text[:300]
+
+
+def rejection(response: httpx.Response) -> LLMRequestRejected:
+    message = server_error_message(response)
+    kind = LLMContextOverflow if (response.status_code == 400 and _OVERFLOW.search(message)) else LLMRequestRejected
+    return kind(f"HTTP {response.status_code}: {message[:200]}", status=response.status_code, server_message=message)
 
 
 @dataclass
 class ChatResult:
     content: str | None
     tool_calls: list[dict]            # OpenAI shape: {"id", "type": "function", "function": {"name", "arguments": str}}
-    finish_reason: str | None
+    finish_reason: str | None        # "stop", "tool_calls", "length" (cut by max_tokens: never act on it)
     prompt_tokens: int | None         # from the server's `usage`, None when it sent none
     completion_tokens: int | None
     attempts: int
@@ -148,7 +188,7 @@ class ChatClient:
         if not self.available():
             raise LLMUnavailable(f"circuit open after: {self._last_error}")
         body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": temperature,
-                                "max_tokens": max_tokens, "stream": False}
+                                "max_completion_tokens": max_tokens, "stream": False}
         if tools:
             body["tools"] = tools
             body["tool_choice"] = "auto"
@@ -172,7 +212,7 @@ class ChatClient:
                 if response.status_code in RETRYABLE_STATUS:
                     failure = LLMUnavailable(f"HTTP {response.status_code} from the model server")
                 elif response.status_code >= 400:
-                    raise LLMRequestRejected(f"HTTP {response.status_code}: {response.text[:200]}")
+                    raise rejection(response)
                 else:
                     try:
                         result = self._parse(response, attempt, self._clock() - started)
@@ -233,4 +273,4 @@ class ChatClient:
 
 
 __all__ = ["ChatClient", "ChatResult", "LLMError", "LLMUnavailable", "LLMTimeout", "LLMBadResponse",
-           "LLMRequestRejected", "RETRYABLE_STATUS"]
+           "LLMRequestRejected", "LLMContextOverflow", "RETRYABLE_STATUS", "server_error_message"]

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 IMAGE_FACTOR = 28                     # pixels per visual token side (14-px patches merged 2×2)
 MIN_PIXELS = 4 * IMAGE_FACTOR ** 2    # qwen-vl-utils default lower bound (4 tokens)
 MAX_PIXELS = 16384 * IMAGE_FACTOR ** 2  # qwen-vl-utils default upper bound (16,384 tokens)
-MAX_RATIO = 200                       # qwen-vl-utils refuses longer/shorter side ratios above this
+MAX_RATIO = 200                       # qwen-vl-utils refuses ratios above this; the server 200 or more after resizing
 DEFAULT_MAX_VISUAL_TOKENS = 1280      # Qwen README's suggested upper bound "to balance performance and cost"
 DEFAULT_JPEG_QUALITY = 85
 VISION_FRAME_TOKENS = 2               # <|vision_start|> and <|vision_end|> around the image tokens
@@ -63,6 +63,11 @@ def smart_resize(height: int, width: int, *, factor: int = IMAGE_FACTOR,
         beta = math.sqrt(min_pixels / (height * width))
         h_bar = _ceil_by(height * beta, factor)
         w_bar = _ceil_by(width * beta, factor)
+    # The server's processor checks the ratio again on the resized size, and refuses 200 or more with a
+    # 400 (a 30×5999 image passes the check above but becomes 28×5992, ratio 214).
+    if max(h_bar, w_bar) / min(h_bar, w_bar) >= MAX_RATIO:
+        raise ImageError(f"image is too long and thin ({width}×{height} becomes {w_bar}×{h_bar}); "
+                         f"the ratio must stay below {MAX_RATIO}")
     return h_bar, w_bar
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shlex
 import shutil
 from dataclasses import dataclass
@@ -41,19 +42,61 @@ PROFILES: dict[str, ServeProfile] = {
 }
 
 
+# Qwen2.5-VL sizes (parameters, billions, from the model cards) and what their weights take: bf16 two
+# bytes a parameter; AWQ int4 about half a byte for the language model, the ~0.7 B vision tower in bf16.
+MODEL_SIZES_B = {"3b": 3.8, "7b": 8.3, "32b": 33.5, "72b": 73.4}
+VISION_TOWER_B = 0.7
+GPU_SIZES_GB = (16, 24, 48, 80)
+KV_AND_ACTIVATIONS_GB = 4   # the least room left for the KV cache, CUDA graphs and the image encoder
+
+
+def _size_key(model_id: str) -> str | None:
+    match = re.search(r"(?<![\d.])(\d+(?:\.\d+)?)b(?![a-z])", model_id.lower())
+    if match is None:
+        return None
+    key = f"{match.group(1)}b"
+    return key if key in MODEL_SIZES_B else None
+
+
+def weights_gb(size_key: str, quantized: bool) -> float:
+    params = MODEL_SIZES_B[size_key]
+    if quantized:
+        return (params - VISION_TOWER_B) * 0.5 * 1.07 + VISION_TOWER_B * 2   # 4-bit + scales, bf16 tower
+    return params * 2
+
+
+def gpu_note(size_key: str | None, quantization: str | None) -> str:
+    """What the model needs, for people choosing hardware."""
+    if size_key is None:
+        return "size unknown from the model id: check the model card for the weights' size"
+    weights = weights_gb(size_key, quantization is not None)
+    needed = weights + KV_AND_ACTIVATIONS_GB
+    kind = "AWQ int4" if quantization else "bf16"
+    fitting = next((gb for gb in GPU_SIZES_GB if gb * 0.9 >= needed), None)
+    if fitting is None:
+        cards = math.ceil(needed / (80 * 0.9))
+        return (f"{cards}+ 80 GB GPUs with --tensor-parallel-size {2 ** math.ceil(math.log2(cards))} "
+                f"({kind}, ~{weights:.0f} GB of weights)")
+    return f"one {fitting} GB+ GPU ({kind}, ~{weights:.0f} GB of weights)"
+
+
 def resolve_profile(model: str) -> ServeProfile:
-    """`7b`, `72b-awq`, or a Hugging Face id (matched to the closest profile by its name)."""
+    """`7b`, `72b-awq`, or a Hugging Face id: its size and quantization read from the id decide the dtype,
+    `--quantization` and the GPU note; the rest follows the presets."""
     key = model.strip().lower()
     if key in PROFILES:
         return PROFILES[key]
     if "/" not in model:
         raise ValueError(f"unknown model {model!r}: use 7b, 72b-awq or a Hugging Face id like Qwen/...")
-    base = PROFILES["72b-awq"] if ("72b" in key and "awq" in key) else PROFILES["7b"]
-    quantization = base.quantization if "awq" in key else None
-    return ServeProfile(key="custom", model=model, gpu=base.gpu, dtype=None if quantization else base.dtype,
-                        quantization=quantization, max_model_len=base.max_model_len,
-                        gpu_memory_utilization=base.gpu_memory_utilization,
-                        images_per_prompt=base.images_per_prompt)
+    awq = "awq" in key
+    quantization = "awq_marlin" if awq else None
+    # GPTQ, FP8 and other quantized checkpoints carry their settings in config.json: let vLLM read them.
+    other_quantized = any(mark in key for mark in ("gptq", "fp8", "int4", "int8", "gguf", "bnb"))
+    dtype = None if (awq or other_quantized) else "bfloat16"
+    size_key = _size_key(model)
+    note = gpu_note(size_key, quantization) if not other_quantized else (
+        "quantized checkpoint: vLLM reads the method from its config; see the model card for the size")
+    return ServeProfile(key="custom", model=model, gpu=note, dtype=dtype, quantization=quantization)
 
 
 def profiling_image_size(max_visual_tokens: int) -> tuple[int, int]:
@@ -87,6 +130,9 @@ def build_serve_command(profile: ServeProfile, *, host: str = "127.0.0.1", port:
         "--gpu-memory-utilization", f"{profile.gpu_memory_utilization:.2f}",
         "--limit-mm-per-prompt", json.dumps(limit, separators=(",", ":")),
         "--mm-processor-kwargs", json.dumps(pixels, separators=(",", ":")),
+        # The bot sends OpenAI content lists (image part + text part); pinning the format keeps vLLM
+        # from guessing it from the template (its auto-detection is fragile).
+        "--chat-template-content-format", "openai",
     ]
     if tool_mode == "native":
         argv += ["--enable-auto-tool-choice", "--tool-call-parser", "hermes", "--chat-template", str(chat_template)]

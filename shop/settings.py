@@ -78,8 +78,10 @@ class Settings(BaseSettings):
     llm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
     llm_tool_mode: Literal["prompt", "native"] = "prompt"
     llm_api_key: SecretStr = SecretStr("")
-    llm_timeout_seconds: float = Field(default=30.0, gt=0)
-    llm_turn_deadline_seconds: float = Field(default=40.0, gt=0)
+    # Chat-sized waits (docs/llm.md "Deadlines"): a hung model costs the customer 8 s, a whole turn 12 s,
+    # then the offline agent answers.
+    llm_timeout_seconds: float = Field(default=8.0, gt=0)
+    llm_turn_deadline_seconds: float = Field(default=12.0, gt=0)
     llm_max_visual_tokens: int = Field(default=1280, ge=4, le=16384)   # per customer photo, after resizing
     llm_history_tokens: int = Field(default=1500, ge=0)                # recent turns sent with each request
     llm_retry_after_seconds: float = Field(default=30.0, gt=0)         # circuit breaker cool-down after a failure

@@ -356,16 +356,27 @@ def test_no_order_in_the_same_turn_as_a_cart_change(server, client, shop):
     assert reply.fallback_reason is None and shop.cart == {"Splendor": 1}
 
 
+ORDER = ('<tool_call>{"name": "create_order", "arguments": {"confirmed": true, '
+         '"expected_total_satang": 126000}}</tool_call>')
+SUMMARY_SHOWN = [{"role": "user", "content": "สั่งเลย"},
+                 {"role": "assistant", "content": "สรุป Splendor 1 กล่อง รวม 1,260 บาท ยืนยันไหมคะ"}]
+
+
 def test_order_after_the_customer_confirmed_in_a_later_turn(server, client, shop):
     shop.cart["Splendor"] = 1
-    order = ('<tool_call>{"name": "create_order", "arguments": {"confirmed": true, '
-             '"expected_total_satang": 126000}}</tool_call>')
-    server.script(Say(order), Say("สร้างคำสั่งซื้อ SO-1002 แล้วค่ะ ยอดชำระ 1,260 บาทค่ะ"))
-    history = [{"role": "user", "content": "สั่งเลย"},
-               {"role": "assistant", "content": "สรุป Splendor 1 กล่อง รวม 1,260 บาท ยืนยันไหมคะ"}]
-    reply = turn(client, shop, "ยืนยันค่ะ", history=history)
+    server.script(Say(ORDER), Say("สร้างคำสั่งซื้อ SO-1002 แล้วค่ะ ยอดชำระ 1,260 บาทค่ะ"))
+    reply = turn(client, shop, "ยืนยันค่ะ", history=SUMMARY_SHOWN, customer_confirmed=True)
     assert reply.tool_results[0][0] == "create_order" and "order" in reply.tool_results[0][2]
     assert reply.fallback_reason is None
+
+
+def test_the_models_confirmed_true_alone_never_creates_an_order(server, client, shop):
+    shop.cart["Splendor"] = 1
+    server.script(Say(ORDER), Say("ได้ค่ะ ทางร้านยังไม่สร้างคำสั่งซื้อนะคะ พร้อมเมื่อไหร่แจ้งได้เลยค่ะ"))
+    reply = turn(client, shop, "ยังไม่ยืนยันนะคะ อย่าเพิ่งสั่ง", history=SUMMARY_SHOWN)   # customer_confirmed=False
+    assert [name for name, _ in shop.calls] == [] and shop.cart == {"Splendor": 1}
+    assert "not_confirmed" in server.requests[1]["messages"][-1]["content"]
+    assert reply.fallback_reason is None and reply.tool_results == []
 
 
 def test_native_tool_call_without_a_name_is_garbage(server, client, shop):

@@ -1,8 +1,10 @@
 """Checks on the model's final reply before a customer reads it.
 
-Prices: every baht figure in the reply must be one a tool returned in this turn (the model never invents,
-rounds or adds up prices). Leaks: a reply that repeats a long stretch of the system prompt is refused.
-Garbage: empty, runaway, template debris, or not Thai at all.
+Prices: every baht figure in the reply, in digits or in Thai words ("หนึ่งพันสองร้อยหกสิบบาท"), must be
+one a tool returned in this turn (the model never invents, rounds or adds up prices). Account numbers:
+every long run of digits (a bank account, PromptPay id, phone) must come from a tool result or from the
+customer's own message, so the model can never send money to a number it made up. Leaks: a reply
+that repeats a long stretch of the system prompt is refused. Garbage: empty, runaway, template debris, or not Thai at all.
 """
 from __future__ import annotations
 
@@ -12,8 +14,14 @@ from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from typing import Any
 
+from agent.offline.numbers import NUMBER_WORDS_RE, parse_thai_number
 from shop.text import thai_digits_to_arabic
 
+_BAHT_WORDS = re.compile(rf"({NUMBER_WORDS_RE.pattern})\s*บาท(?:\s*({NUMBER_WORDS_RE.pattern})\s*สตางค์)?")
+_DIGITS_THEN_UNIT_WORD = re.compile(r"(\d+(?:\.\d+)?)\s*(พัน|หมื่น|แสน|ล้าน)\s*บาท")
+_UNIT_WORD_VALUE = {"พัน": 1000, "หมื่น": 10_000, "แสน": 100_000, "ล้าน": 1_000_000}
+# 9 or more digits, possibly grouped by dashes, dots or spaces: "123-4-56789-0", "081 234 5678".
+_LONG_NUMBER = re.compile(r"(?<![A-Za-z\d.,\-])\d(?:[ \-.]?\d){8,}(?![\d,])")
 _NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
 _UNIT_AFTER = re.compile(_NUMBER + r"\s*(?:บาท|บ\.|thb|baht|฿)", re.IGNORECASE)
 _UNIT_BEFORE = re.compile(r"(?:฿|thb)\s*" + _NUMBER, re.IGNORECASE)
@@ -37,9 +45,21 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def money_in_text(text: str) -> list[Decimal]:
-    """Baht figures a customer would read as prices: "1,260 บาท", "฿890", "ราคา 1260", "1,260" near บาท."""
+    """Baht figures a customer would read as prices: "1,260 บาท", "฿890", "ราคา 1260", "1,260" near บาท,
+    "หนึ่งพันสองร้อยหกสิบบาท", "1.2 พันบาท"."""
     text = thai_digits_to_arabic(text)
     spans: dict[int, Decimal] = {}
+    scaled_ends: set[int] = set()
+    for match in _DIGITS_THEN_UNIT_WORD.finditer(text):
+        value = _decimal(match.group(1))
+        if value is not None:
+            spans[match.start(1)] = value * _UNIT_WORD_VALUE[match.group(2)]
+            scaled_ends.add(match.end())
+    for match in _BAHT_WORDS.finditer(text):
+        baht = parse_thai_number(match.group(1))
+        satang = parse_thai_number(match.group(2)) if match.group(2) else 0
+        if baht is not None and satang is not None and match.end() not in scaled_ends:
+            spans[match.start(1)] = Decimal(baht) + Decimal(satang) / 100
     for pattern in (_UNIT_AFTER, _UNIT_BEFORE, _PRICE_WORD_BEFORE):
         for match in pattern.finditer(text):
             value = _decimal(match.group(1))
@@ -95,6 +115,36 @@ def unsupported_prices(reply: str, tool_results: Iterable[Any]) -> list[Decimal]
     return unsupported
 
 
+def long_numbers(text: str) -> list[str]:
+    """Runs of 9 or more digits (separators removed): bank accounts, PromptPay ids, phone numbers."""
+    text = thai_digits_to_arabic(text or "")
+    return [re.sub(r"\D", "", match.group(0)) for match in _LONG_NUMBER.finditer(text)]
+
+
+def _digits_in(value: Any, found: set[str]) -> None:
+    if isinstance(value, dict):
+        for child in value.values():
+            _digits_in(child, found)
+    elif isinstance(value, (list, tuple)):
+        for child in value:
+            _digits_in(child, found)
+    elif isinstance(value, (int, str)) and not isinstance(value, bool):
+        text = thai_digits_to_arabic(str(value))
+        found.add(re.sub(r"\D", "", text))
+        found.update(long_numbers(text))
+
+
+def unsupported_numbers(reply: str, tool_results: Iterable[Any], customer_text: str | None = None) -> list[str]:
+    """Long digit runs in the reply that neither a tool result nor the customer's message contains."""
+    known: set[str] = set()
+    for result in tool_results:
+        _digits_in(result, known)
+    _digits_in(customer_text or "", known)
+    known.discard("")
+    return [number for number in long_numbers(reply)
+            if not any(number in digits for digits in known)]
+
+
 def _normalised(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
@@ -125,4 +175,5 @@ def garbage_reason(reply: str, *, max_chars: int = 2000) -> str | None:
     return None
 
 
-__all__ = ["money_in_text", "money_in_results", "unsupported_prices", "leaks_prompt", "garbage_reason"]
+__all__ = ["money_in_text", "money_in_results", "unsupported_prices", "unsupported_numbers", "long_numbers",
+           "leaks_prompt", "garbage_reason"]

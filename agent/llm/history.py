@@ -27,23 +27,37 @@ def message_tokens(message: dict) -> int:
     return MESSAGE_OVERHEAD_TOKENS + estimate_tokens(text) + math.ceil(extra / CHARS_PER_TOKEN)
 
 
-def trim_history(history: list[dict], max_tokens: int) -> list[dict]:
-    """The most recent messages that fit in `max_tokens`, starting with a customer message.
+HISTORY_STEP_MESSAGES = 8   # the window's start moves in jumps of this many messages
 
+
+def trim_history(history: list[dict], max_tokens: int, *, step: int = HISTORY_STEP_MESSAGES,
+                 offset: int = 0) -> list[dict]:
+    """Recent messages that fit in `max_tokens`, starting with a customer message.
+
+    The start moves forward only in jumps of `step` messages, counted from the conversation's first
+    message (`offset` is the position of `history[0]` in it): between two jumps every request begins
+    with the same messages, so vLLM's prefix cache keeps serving the conversation's start instead of
+    missing it each turn because one old message fell off. The price is up to `step` fewer messages.
     Only {"role": "user"|"assistant", "content": str} entries are kept; anything else is dropped.
     """
-    clean = [{"role": item["role"], "content": item["content"]} for item in history
+    clean = [(offset + index, {"role": item["role"], "content": item["content"]})
+             for index, item in enumerate(history)
              if item.get("role") in ("user", "assistant") and isinstance(item.get("content"), str)
              and item["content"].strip()]
-    kept: list[dict] = []
     used = 0
-    for message in reversed(clean):
-        cost = message_tokens(message)
+    first = len(clean)
+    for index in range(len(clean) - 1, -1, -1):
+        cost = message_tokens(clean[index][1])
         if used + cost > max_tokens:
             break
-        kept.append(message)
         used += cost
-    kept.reverse()
+        first = index
+    step = min(step, (len(clean) - first) // 2)   # never lose more than half of what fits
+    if step > 1 and first < len(clean) and first > 0:
+        boundary = -(-clean[first][0] // step) * step   # the next position that is a multiple of step
+        while first < len(clean) and clean[first][0] < boundary:
+            first += 1
+    kept = [message for _, message in clean[first:]]
     while kept and kept[0]["role"] != "user":
         kept.pop(0)
     return kept

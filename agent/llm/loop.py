@@ -4,6 +4,11 @@ The loop only knows two interfaces: a chat client (inference.client.ChatClient o
 `chat`/`available`) and a `ToolSession` bound to the current customer. Whatever goes wrong (server down,
 deadline, garbage, a made-up price twice, a leaked prompt) ends in an `AgentReply` with `fallback_reason`
 set, and the caller answers with the offline agent: the customer never waits in silence.
+
+What the server says is acted on only when it is whole: a reply cut by `max_tokens` (`finish_reason:
+"length"`) is never executed or sent (asked once more with twice the room, then the offline agent); a
+prompt over the server's context is sent once more without the conversation history, then the offline
+agent answers.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agent.llm.guardrails import garbage_reason, leaks_prompt, unsupported_prices
+from agent.llm.guardrails import garbage_reason, leaks_prompt, unsupported_numbers, unsupported_prices
 from agent.llm.history import message_tokens
 from agent.llm.prompts import (
     IDENTITY_ARGUMENTS,
@@ -21,6 +26,8 @@ from agent.llm.prompts import (
     openai_tools,
     price_correction,
     rules_text,
+    shop_facts_text,
+    stage_tools,
 )
 from agent.llm.tool_calls import (
     ParsedReply,
@@ -31,22 +38,37 @@ from agent.llm.tool_calls import (
     render_tool_responses,
     to_json,
 )
-from inference.client import ChatResult, LLMError
+from agent.offline.nlu import clean, extract_entities, product_query
+from inference.client import ChatResult, LLMContextOverflow, LLMError
 from inference.images import DEFAULT_MAX_VISUAL_TOKENS, VISION_FRAME_TOKENS, ImageError, prepare_image
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPERATURE = 0.2   # stock Qwen2.5-7B drifts out of Thai at high temperature
 
-# The customer can only have confirmed a summary they saw in an earlier message: an order is never
-# created in the same turn as a change to the cart or the delivery details.
+DEFAULT_MAX_TOKENS = 512      # a chat reply or a few tool calls; a longer reply is asked again once
+TRUNCATION_RETRY_FACTOR = 2
+
+# An order is created only on the customer's word: the caller decides from the customer's own message
+# (the offline understanding reads it as a yes to the summary shown just before), never from the
+# model's `confirmed=true`. It is also never created in the same turn as a change to the cart or the
+# delivery details.
 CONFIRMED_TOOLS = frozenset({"create_order"})
 CART_CHANGING_TOOLS = frozenset({"add_to_cart", "update_cart_item", "remove_cart_item", "set_shipping_details"})
 NOT_CONFIRMED = {"error": "not_confirmed",
                  "message_th": "ตะกร้าหรือข้อมูลจัดส่งเพิ่งเปลี่ยนในข้อความนี้ ต้องแสดงสรุปให้ลูกค้ายืนยันก่อนสร้างคำสั่งซื้อ"}
-NO_SUMMARY_SHOWN = {"error": "not_confirmed",
-                    "message_th": "ลูกค้ายังไม่ได้เห็นสรุปคำสั่งซื้อล่าสุด ให้เรียก preview_order "
-                                  "แล้วแสดงสรุปให้ลูกค้ายืนยันในข้อความถัดไปก่อนสร้างคำสั่งซื้อ"}
+NOT_CONFIRMED_BY_CUSTOMER = {"error": "not_confirmed",
+                             "message_th": "ลูกค้ายังไม่ได้ตอบยืนยันสรุปคำสั่งซื้อในข้อความนี้ ห้ามสร้างคำสั่งซื้อ "
+                                           "ให้เรียก preview_order แล้วแสดงสรุปให้ลูกค้าตอบยืนยันก่อน"}
+
+
+# Tools whose result carries a finished Thai answer (`message_th`, wording reviewed in the tools): when a
+# round calls only these and all succeed, that text is the reply, without another model request.
+# (create_order is not one: the model goes on to create the payment QR.)
+SELF_ANSWERING_TOOLS = frozenset({"add_to_cart", "update_cart_item", "remove_cart_item", "cancel_order",
+                                  "create_payment_qr", "handoff_to_staff"})
+FACT_PRODUCTS = 3          # products from the shop search put in front of the model
+FACT_MIN_SCORE = 0.75      # a weaker hit is a guess, not the game the customer named
 
 
 class ToolSession(Protocol):
@@ -76,6 +98,7 @@ class AgentReply:
     completion_tokens: int = 0
     fallback_reason: str | None = None              # set: answer with the offline agent instead
     visual_tokens: int = 0                          # of the customer's photo, after resizing
+    context_calls: list[tuple[str, dict, dict]] = field(default_factory=list)  # shop facts read for the prompt
 
 
 @dataclass
@@ -90,14 +113,32 @@ class _Turn:
     tool_names: set[str] = field(default_factory=set)
     openai_tools: list[dict] | None = None
     reply: AgentReply = field(default_factory=lambda: AgentReply(text=""))
+    fact_results: list[dict] = field(default_factory=list)   # what the prompt's shop facts came from
     done_calls: dict[str, Any] = field(default_factory=dict)
-    order_confirmable: bool = True   # the reply before this message showed the customer an order summary
+    customer_confirmed: bool = False   # this message is the customer's yes to the summary shown before it
+    history_messages: int = 0          # how many of `messages` (after the system prompt) are history
+    max_tokens_now: int = 0            # raised once after a reply cut by max_tokens
 
     def fallback(self, reason: str, detail: str = "") -> AgentReply:
         log.warning("LLM turn falls back to the offline agent: %s %s", reason, detail)
         self.reply.text = ""
         self.reply.fallback_reason = reason
         return self.reply
+
+    def all_results(self) -> list[Any]:
+        """Every tool output the model saw this turn: its own calls and the shop facts."""
+        return [output for _, _, output in self.reply.tool_results] + self.fact_results
+
+    def customer_words(self) -> str:
+        """Everything the customer wrote in the messages sent (a phone number they gave may be repeated)."""
+        texts = []
+        for message in self.messages:
+            if message.get("role") != "user":
+                continue
+            content = message.get("content")
+            parts = content if isinstance(content, list) else [{"type": "text", "text": content or ""}]
+            texts += [part.get("text", "") for part in parts if isinstance(part, dict)]
+        return "\n".join(texts)
 
     def estimated_prompt_tokens(self) -> int:
         return sum(message_tokens(message) for message in self.messages) + (
@@ -109,7 +150,7 @@ class _Turn:
                  len(self.messages), estimate, self.reply.visual_tokens)
         self.reply.llm_calls += 1
         result = self.client.chat(self.messages, tools=self.openai_tools, temperature=self.temperature,
-                                  max_tokens=self.max_tokens, deadline=self.deadline)
+                                  max_tokens=self.max_tokens_now or self.max_tokens, deadline=self.deadline)
         self.reply.prompt_tokens += result.prompt_tokens if result.prompt_tokens is not None else estimate
         self.reply.completion_tokens += (result.completion_tokens if result.completion_tokens is not None
                                          else message_tokens({"content": result.content or ""}))
@@ -155,9 +196,9 @@ class _Turn:
         if call.name in CONFIRMED_TOOLS and cart_changed:
             log.info("refused %s in the turn that changed the cart", call.name)
             return NOT_CONFIRMED
-        if call.name in CONFIRMED_TOOLS and not self.order_confirmable:
-            log.info("refused %s: no summary was shown to the customer before this message", call.name)
-            return NO_SUMMARY_SHOWN
+        if call.name in CONFIRMED_TOOLS and not self.customer_confirmed:
+            log.info("refused %s: the customer's message is not a confirmation of the summary", call.name)
+            return NOT_CONFIRMED_BY_CUSTOMER
         key = call.name + to_json(arguments)
         if key in self.done_calls:   # the same call again in one turn: a loop, never a second side effect
             return self.done_calls[key]
@@ -169,6 +210,77 @@ class _Turn:
         self.done_calls[key] = output
         self.reply.tool_results.append((call.name, arguments, output))
         return output
+
+
+def _self_answer(turn: _Turn, parsed: ParsedReply) -> str | None:
+    """The reply when every call of this round was an action whose tool wrote the answer itself."""
+    names = {call.name for call in parsed.calls}
+    if not names or not names <= SELF_ANSWERING_TOOLS:
+        return None
+    done = turn.reply.tool_results[-len(parsed.calls):] if len(turn.reply.tool_results) >= len(parsed.calls) else []
+    if len(done) != len(parsed.calls):
+        return None   # a repeated or refused call: let the model see what happened
+    texts = [output.get("message_th") for _, _, output in done if isinstance(output, dict)]
+    if any(not isinstance(text, str) or not text for text in texts) or any("error" in o for _, _, o in done):
+        return None
+    return "\n".join(dict.fromkeys(texts))
+
+
+def named_product(text: str | None) -> str | None:
+    """The game the customer's message names, as the offline understanding's entity reader finds it
+    (None: no search; a fuzzy search of "ดูตะกร้า" would find a game called Tikal). Only the entity
+    reader runs, not the intent scoring or the sentence encoder."""
+    if not text or not text.strip():
+        return None
+    _, _, words, _ = extract_entities(clean(text), None)
+    return product_query(words)
+
+
+def _shop_facts(turn: _Turn, user_text: str | None, customer_confirmed: bool,
+                awaiting_confirmation: bool) -> tuple[str, str]:
+    """(facts text for the customer's message, dialogue stage): the shop search for the message, the
+    cart and any order awaiting payment, read through the same tool session before the first request."""
+    def read(name: str, arguments: dict) -> dict:
+        if name not in turn.tool_names:
+            return {}
+        try:
+            output = turn.tools.call_tool(name, arguments)
+        except Exception:   # facts are a shortcut; without them the model calls the tools itself
+            log.exception("reading %s for the prompt failed", name)
+            return {}
+        if isinstance(output, dict) and "error" not in output:
+            turn.fact_results.append(output)
+            return output
+        return {}
+
+    query = named_product(user_text)
+    found = read("search_products", {"query": query, "limit": FACT_PRODUCTS}) if query else {}
+    products = [hit for hit in found.get("results") or []
+                if hit.get("kind", "product") == "product" and hit.get("sku") is not None
+                and float(hit.get("score", 1.0)) >= FACT_MIN_SCORE][:FACT_PRODUCTS]
+    if products:
+        turn.reply.context_calls.append(("search_products", {"query": query, "limit": FACT_PRODUCTS}, found))
+    cart = read("view_cart", {})
+    status = read("get_order_status", {})
+    unpaid = [order for order in status.get("orders") or [] if order.get("status") == "awaiting_payment"]
+    if customer_confirmed or awaiting_confirmation:
+        stage = "confirm"
+    elif unpaid:
+        stage = "order"
+    elif cart.get("items"):
+        stage = "cart"
+    else:
+        stage = "shopping"
+    return shop_facts_text(products, cart, unpaid[:1]), stage
+
+
+def _with_facts(message: dict, facts: str) -> dict:
+    """The shop facts after the customer's words, in the same user turn (so the history before it, and
+    the system prompt, stay a shared prefix with the previous request)."""
+    content = message["content"]
+    if isinstance(content, list):
+        return {**message, "content": [*content, {"type": "text", "text": "\n\n" + facts}]}
+    return {**message, "content": f"{content}\n\n{facts}"}
 
 
 def _user_message(user_text: str | None, image_jpeg: bytes | None, max_visual_tokens: int) -> tuple[dict, int]:
@@ -183,31 +295,40 @@ def _user_message(user_text: str | None, image_jpeg: bytes | None, max_visual_to
 def run_llm_turn(client: ChatBackend, tools: ToolSession, *, history: list[dict], user_text: str | None,
                  image_jpeg: bytes | None, tool_mode: str, max_rounds: int = 5, deadline_s: float,
                  shop_name: str | None = None, max_visual_tokens: int = DEFAULT_MAX_VISUAL_TOKENS,
-                 temperature: float = DEFAULT_TEMPERATURE, max_tokens: int = 800,
-                 order_confirmable: bool = True) -> AgentReply:
+                 temperature: float = DEFAULT_TEMPERATURE, max_tokens: int = DEFAULT_MAX_TOKENS,
+                 customer_confirmed: bool = False, awaiting_confirmation: bool = False,
+                 shop_context: bool = False) -> AgentReply:
     """Answer one customer message (text and/or a photo) with the LLM and the shop tools.
 
     `history` is already trimmed (see agent.llm.history.trim_history). At most `max_rounds` LLM calls
     may ask for tools; one more call is allowed to correct a reply that quoted a price no tool returned.
-    `order_confirmable=False` (the caller knows no order summary was awaiting confirmation) refuses
-    create_order whatever the model believes the customer said.
+    `customer_confirmed=True` only when the customer's own message confirmed the order summary they were
+    shown (agent.llm.turn decides it with the offline understanding); otherwise create_order is refused
+    whatever the model believes the customer said.
+
+    `shop_context=True` (what the bot uses): before the first request the shop search runs for the
+    message and the cart and unpaid order are read, and the result goes into the prompt after the
+    message, so a price or stock question is answered in one request; the tools described in full are
+    those of the dialogue stage (`awaiting_confirmation`: a summary waits for the customer's yes).
     """
     if tool_mode not in ("prompt", "native"):
         raise ValueError("tool_mode must be 'prompt' or 'native'")
     if not (user_text and user_text.strip()) and image_jpeg is None:
         raise ValueError("a turn needs text or an image")
     turn = _Turn(client=client, tools=tools, tool_mode=tool_mode, deadline=time.monotonic() + deadline_s,
-                 temperature=temperature, max_tokens=max_tokens, order_confirmable=order_confirmable)
+                 temperature=temperature, max_tokens=max_tokens, customer_confirmed=customer_confirmed)
     try:
         return _run(turn, history=history, user_text=user_text, image_jpeg=image_jpeg, max_rounds=max_rounds,
-                    shop_name=shop_name, max_visual_tokens=max_visual_tokens)
+                    shop_name=shop_name, max_visual_tokens=max_visual_tokens, shop_context=shop_context,
+                    awaiting_confirmation=awaiting_confirmation)
     except Exception as error:  # a bug here must still end in an answer from the offline agent
         log.exception("LLM turn failed unexpectedly")
         return turn.fallback("internal_error", type(error).__name__)
 
 
 def _run(turn: _Turn, *, history: list[dict], user_text: str | None, image_jpeg: bytes | None,
-         max_rounds: int, shop_name: str | None, max_visual_tokens: int) -> AgentReply:
+         max_rounds: int, shop_name: str | None, max_visual_tokens: int, shop_context: bool,
+         awaiting_confirmation: bool) -> AgentReply:
     client, tools, tool_mode, deadline = turn.client, turn.tools, turn.tool_mode, turn.deadline
     if not client.available():
         return turn.fallback("llm_unavailable", "(circuit open)")
@@ -217,30 +338,58 @@ def _run(turn: _Turn, *, history: list[dict], user_text: str | None, image_jpeg:
         log.exception("listing the shop tools failed")
         return turn.fallback("tools_unavailable", type(error).__name__)
     turn.tool_names = {spec["name"] for spec in specs}
-    turn.openai_tools = openai_tools(specs) if (tool_mode == "native" and specs) else None
     try:
         user_message, turn.reply.visual_tokens = _user_message(user_text, image_jpeg, max_visual_tokens)
     except ImageError as error:
         return turn.fallback("bad_image", str(error))
-    system = build_system_prompt(specs, tool_mode=tool_mode, shop_name=shop_name)
+    facts, stage = (_shop_facts(turn, user_text, turn.customer_confirmed, awaiting_confirmation)
+                    if shop_context else ("", None))
+    described, named_only = stage_tools(specs, stage)
+    turn.openai_tools = openai_tools(described) if (tool_mode == "native" and described) else None
+    system = build_system_prompt(described, tool_mode=tool_mode, shop_name=shop_name, named_only=named_only)
+    if facts:
+        user_message = _with_facts(user_message, facts)
     turn.messages = [{"role": "system", "content": system}, *history, user_message]
+    turn.history_messages = len(history)
     secret = rules_text(shop_name)
 
     corrected = False
+    trimmed = False
     tool_rounds = 0
     while True:
         if time.monotonic() >= deadline:
             return turn.fallback("llm_timeout", "turn deadline reached")
         try:
             result = turn.ask()
+        except LLMContextOverflow as error:
+            if trimmed or not turn.history_messages:
+                return turn.fallback(error.reason, str(error))
+            trimmed = True
+            log.info("prompt over the server's context: asking again without the %d history messages",
+                     turn.history_messages)
+            del turn.messages[1: 1 + turn.history_messages]
+            turn.history_messages = 0
+            continue
         except LLMError as error:
             return turn.fallback(error.reason, str(error))
+        if result.finish_reason == "length":
+            # vLLM does not parse a cut reply into calls; neither do we: a half-written call or sentence
+            # is never acted on or sent.
+            if turn.max_tokens_now:
+                return turn.fallback("llm_truncated", f"cut at {turn.max_tokens_now} tokens twice")
+            turn.max_tokens_now = turn.max_tokens * TRUNCATION_RETRY_FACTOR
+            log.info("reply cut at max_tokens=%d: asking again with %d", turn.max_tokens, turn.max_tokens_now)
+            continue
         parsed = turn.read(result)
         if parsed.calls:
             tool_rounds += 1
             if tool_rounds > max_rounds:
                 return turn.fallback("too_many_tool_rounds", f"after {max_rounds} rounds")
             turn.run_calls(result, parsed)
+            finished = _self_answer(turn, parsed)
+            if finished is not None:
+                turn.reply.text = finished
+                return turn.reply
             continue
         if parsed.errors:
             return turn.fallback("llm_garbage", "; ".join(parsed.errors))
@@ -250,7 +399,7 @@ def _run(turn: _Turn, *, history: list[dict], user_text: str | None, image_jpeg:
             return turn.fallback("llm_garbage", problem)
         if leaks_prompt(text, secret):
             return turn.fallback("prompt_leak", "the reply repeats the system prompt")
-        made_up = unsupported_prices(text, [output for _, _, output in turn.reply.tool_results])
+        made_up = unsupported_prices(text, turn.all_results())
         if made_up:
             if corrected:
                 return turn.fallback("price_guardrail", f"figures {made_up} not returned by a tool")
@@ -259,8 +408,11 @@ def _run(turn: _Turn, *, history: list[dict], user_text: str | None, image_jpeg:
             turn.messages.append({"role": "assistant", "content": text})
             turn.messages.append({"role": "system", "content": price_correction(made_up)})
             continue
+        invented = unsupported_numbers(text, turn.all_results(), turn.customer_words())
+        if invented:
+            return turn.fallback("number_guardrail", f"{len(invented)} account-like numbers no tool returned")
         turn.reply.text = text
         return turn.reply
 
 
-__all__ = ["ToolSession", "AgentReply", "ChatBackend", "run_llm_turn", "DEFAULT_TEMPERATURE"]
+__all__ = ["ToolSession", "AgentReply", "ChatBackend", "run_llm_turn", "DEFAULT_TEMPERATURE", "DEFAULT_MAX_TOKENS"]

@@ -3,6 +3,12 @@
 Prompt mode: the tools go into the system prompt as Qwen2.5's Hermes `<tools>` block (the text its chat
 template writes, which the model was trained on). Native mode: the same schemas go into the request's
 OpenAI `tools` field and vLLM's template writes that block.
+
+GPU cost: the system prompt is the start of every request, so it is built to be byte-identical for every
+customer and turn at one dialogue stage (no dates, names or counters in it): vLLM's automatic prefix
+caching then reuses its KV cache. Only the tools a stage needs are described in full; the others are
+named in one line (the model may still call them). Schemas are compacted for the model (no titles,
+null alternatives, defaults or bounds: the tools validate and answer with a clear error).
 """
 from __future__ import annotations
 
@@ -69,12 +75,69 @@ def public_schema(input_schema: dict | None) -> dict:
     return schema
 
 
+_DROPPED_FOR_THE_MODEL = frozenset({"maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems"})
+
+
+def model_schema(node: Any) -> Any:
+    """A schema as short as the model needs it: `anyOf [X, null]` becomes X (the argument is optional
+    anyway), null defaults and bounds go (the tool checks them and says what is wrong)."""
+    if isinstance(node, list):
+        return [model_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    arms = [arm for arm in node.get("anyOf") or [] if arm != {"type": "null"}]
+    if "anyOf" in node and len(arms) == 1:
+        node = {**arms[0], **{key: value for key, value in node.items() if key != "anyOf"}}
+    compact: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED_FOR_THE_MODEL or (key == "default" and value is None):
+            continue
+        if key == "properties" and isinstance(value, dict):
+            compact[key] = {name: model_schema(spec) for name, spec in value.items()}
+        else:
+            compact[key] = model_schema(value)
+    return compact
+
+
+def _first_paragraph(text: str) -> str:
+    return (text or "").strip().split("\n\n", 1)[0].strip()
+
+
 def openai_tools(tools: list[dict]) -> list[dict]:
-    """MCP-style tool descriptions → the OpenAI `tools` field."""
+    """MCP-style tool descriptions → the OpenAI `tools` field (compacted for the model)."""
     return [{"type": "function",
-             "function": {"name": tool["name"], "description": tool.get("description") or "",
-                          "parameters": public_schema(tool.get("input_schema"))}}
+             "function": {"name": tool["name"], "description": _first_paragraph(tool.get("description") or ""),
+                          "parameters": model_schema(public_schema(tool.get("input_schema")))}}
             for tool in tools]
+
+
+# Dialogue stages and the tools each describes in full (the rest are named in one line). The caller
+# (agent.llm.turn) picks the stage from the shop's state: cart, pending summary, unpaid order.
+STAGE_TOOLS: dict[str, tuple[str, ...]] = {
+    "shopping": ("search_products", "get_product_details", "recommend_games", "add_to_cart", "view_cart",
+                 "get_order_status", "handoff_to_staff"),
+    "cart": ("search_products", "get_product_details", "add_to_cart", "update_cart_item", "remove_cart_item",
+             "set_shipping_details", "preview_order", "handoff_to_staff"),
+    "confirm": ("update_cart_item", "remove_cart_item", "set_shipping_details", "preview_order", "create_order",
+                "handoff_to_staff"),
+    "order": ("create_payment_qr", "get_order_status", "cancel_order", "search_products", "add_to_cart",
+              "handoff_to_staff"),
+}
+DEFAULT_STAGE = "shopping"
+OTHER_TOOLS_LINE = "เครื่องมืออื่นที่เรียกได้ถ้าจำเป็น (อาร์กิวเมนต์ตามชื่อ): {names}"
+
+
+def stage_tools(tools: list[dict], stage: str | None) -> tuple[list[dict], list[dict]]:
+    """(described in full, only named) for a dialogue stage; every tool when the stage is None."""
+    if stage is None:
+        return list(tools), []
+    wanted = STAGE_TOOLS.get(stage, STAGE_TOOLS[DEFAULT_STAGE])
+    full = [tool for tool in tools if tool["name"] in wanted]
+    return full, [tool for tool in tools if tool["name"] not in wanted]
+
+
+def other_tools_line(tools: list[dict]) -> str:
+    return OTHER_TOOLS_LINE.format(names=", ".join(tool["name"] for tool in tools)) if tools else ""
 
 
 def hermes_tools_block(tools: list[dict]) -> str:
@@ -88,14 +151,38 @@ def rules_text(shop_name: str | None = None) -> str:
     return PERSONA_AND_RULES.format(shop=(shop_name or "").strip() or "ทางร้าน")
 
 
-def build_system_prompt(tools: list[dict], *, tool_mode: str, shop_name: str | None = None) -> str:
-    """The system message. In native mode the tools travel in the request instead."""
+def build_system_prompt(tools: list[dict], *, tool_mode: str, shop_name: str | None = None,
+                        named_only: list[dict] | None = None) -> str:
+    """The system message: the same bytes for every customer and turn at one stage (a cacheable prefix).
+    In native mode the full tool schemas travel in the request instead."""
     if tool_mode not in ("prompt", "native"):
         raise ValueError("tool_mode must be 'prompt' or 'native'")
     text = rules_text(shop_name)
+    if named_only:
+        text += "\n" + other_tools_line(named_only)
     if tool_mode == "prompt" and tools:
         text += "\n\n" + hermes_tools_block(tools)
     return text
+
+
+SHOP_FACTS_HEADER = "[ข้อมูลจากระบบของร้านตอนนี้ ใช้ตอบได้เลยโดยไม่ต้องเรียกเครื่องมือซ้ำ]"
+
+
+def shop_facts_text(products: list[dict], cart: dict | None, orders: list[dict]) -> str:
+    """What the shop's own search and records say for this message, in a few lines: matching products
+    (name, SKU, price, stock), the cart, an order awaiting payment. Empty when there is nothing."""
+    lines: list[str] = []
+    for hit in products:
+        stock = f"มีของ {hit['stock']} ชิ้น" if hit.get("in_stock") else "หมดชั่วคราว"
+        names = " / ".join(dict.fromkeys(n for n in (hit.get("name"), hit.get("name_en")) if n))
+        lines.append(f"- สินค้า {names} (sku {hit.get('sku')}) ราคา {hit.get('price_text')} {stock}")
+    if cart and cart.get("items"):
+        items = ", ".join(f"{item.get('name')} x{item.get('quantity')}" for item in cart["items"])
+        lines.append(f"- ตะกร้า: {items} รวม {cart.get('total_text')} (ยังไม่รวมค่าส่ง)")
+    for order in orders:
+        lines.append(f"- คำสั่งซื้อ {order.get('number')} รอชำระ {order.get('total_text')} "
+                     f"ภายใน {order.get('pay_before_text')}")
+    return SHOP_FACTS_HEADER + "\n" + "\n".join(lines) if lines else ""
 
 
 PRICE_CORRECTION = (
@@ -112,4 +199,5 @@ def price_correction(figures: list[Any]) -> str:
 
 
 __all__ = ["IDENTITY_ARGUMENTS", "build_system_prompt", "rules_text", "hermes_tools_block", "openai_tools",
-           "public_schema", "price_correction", "IMAGE_ONLY_TEXT"]
+           "public_schema", "model_schema", "price_correction", "IMAGE_ONLY_TEXT", "STAGE_TOOLS", "stage_tools",
+           "shop_facts_text"]

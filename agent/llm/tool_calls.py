@@ -12,16 +12,16 @@ a missing closing brace, a code fence, stray words). vLLM's parser drops all cal
 """
 from __future__ import annotations
 
-import ast
 import json
 import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import json_repair
+
 _BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|(?=<tool_call>)|\Z)", re.DOTALL)
 _FENCE = re.compile(r"```(?:json|JSON|python)?\s*(.*?)\s*```", re.DOTALL)
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
 @dataclass
@@ -38,94 +38,89 @@ class ParsedReply:
     errors: list[str] = field(default_factory=list)  # one line per block that could not be read
 
 
-def _swap_quotes(raw: str) -> str:
-    """Python-style 'strings' → JSON "strings", leaving apostrophes inside "..." alone."""
-    out: list[str] = []
-    quote: str | None = None
-    escaped = False
-    for char in raw:
-        if quote:
-            if escaped:  # \' is not a JSON escape: keep the apostrophe, drop the backslash
-                escaped = False
-                out.append("'" if char == "'" else "\\" + char)
-                continue
-            if char == "\\":
-                escaped = True
-                continue
-            if char == quote:
-                quote = None
-                out.append('"')
-                continue
-            out.append('\\"' if (char == '"' and quote == "'") else char)
-            continue
-        if char in ("'", '"'):
-            quote = char
-            out.append('"')
-            continue
-        out.append(char)
-    return "".join(out)
+def _top_level_objects(text: str) -> list[str]:
+    """The text split into its top-level `{...}` objects (string-aware; the last may be unterminated).
 
-
-def _close_open(raw: str) -> str:
-    """Close an unterminated string and any braces or brackets left open, innermost first."""
-    stack: list[str] = []
-    in_string = False
-    escaped = False
-    for char in raw:
+    Qwen2.5-VL-72B sometimes writes two call objects in one `<tool_call>` block; each is a call."""
+    objects: list[str] = []
+    depth, start, in_string, escaped, quote = 0, -1, False, False, ""
+    for index, char in enumerate(text):
         if in_string:
             if escaped:
                 escaped = False
             elif char == "\\":
                 escaped = True
-            elif char == '"':
+            elif char == quote:
                 in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "{[":
-            stack.append("}" if char == "{" else "]")
-        elif char in "}]" and stack and stack[-1] == char:
-            stack.pop()
-    closing = '"' if in_string else ""
-    return raw + closing + "".join(reversed(stack))
+        elif char in "\"'" and depth:
+            in_string, quote = True, char
+        elif char == "{":
+            if depth == 0:
+                start = index
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                objects.append(text[start: index + 1])
+    if depth:
+        objects.append(text[start:])
+    return objects
 
 
-def _python_literals(raw: str) -> str:
-    return re.sub(r"\bTrue\b", "true", re.sub(r"\bFalse\b", "false", re.sub(r"\bNone\b", "null", raw)))
+def _repaired(text: str) -> Any:
+    """json.loads, else json-repair (quotes, trailing commas, Python literals, missing braces, words
+    after the object). ValueError when nothing JSON-like is left."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    value = json_repair.loads(text)
+    if not isinstance(value, (dict, list)) or (not value and text.strip() not in ("{}", "[]")):
+        raise ValueError(f"unreadable JSON: {text.strip()[:80]!r}")
+    return value
+
+
+def _unfenced(raw: str) -> str:
+    text = raw.strip()
+    fenced = _FENCE.search(text)
+    return fenced.group(1).strip() if fenced else text
 
 
 def load_json_leniently(raw: str) -> Any:
-    """json.loads, then the common repairs one after another. Raises ValueError when nothing works."""
-    text = raw.strip()
-    fenced = _FENCE.search(text)
-    if fenced:
-        text = fenced.group(1).strip()
-    start = text.find("{")
-    if start > 0:
-        text = text[start:]
-    candidates = [text]
-    end = text.rfind("}")
-    if end != -1 and end + 1 < len(text):
-        candidates.append(text[: end + 1])               # words after the object
-    for candidate in list(candidates):
-        repaired = _TRAILING_COMMA.sub(r"\1", _python_literals(candidate))
-        candidates.append(repaired)
-        candidates.append(_TRAILING_COMMA.sub(r"\1", _close_open(repaired)))
-        swapped = _TRAILING_COMMA.sub(r"\1", _swap_quotes(repaired))
-        candidates.append(swapped)
-        candidates.append(_TRAILING_COMMA.sub(r"\1", _close_open(swapped)))
-    for candidate in candidates:
-        try:
-            return json.loads(candidate)
-        except (json.JSONDecodeError, ValueError):
-            continue
-    try:  # a Python dict literal, as Qwen sometimes writes
-        value = ast.literal_eval(text)
-        json.dumps(value)
-        return value
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        pass
-    raise ValueError(f"unreadable JSON: {raw.strip()[:80]!r}")
+    """One JSON value from model output, repaired where possible. Raises ValueError when unreadable."""
+    text = _unfenced(raw)
+    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+    if start < 0:
+        raise ValueError(f"unreadable JSON: {raw.strip()[:80]!r}")
+    return _repaired(text[start:])
+
+
+def load_json_values(raw: str) -> list[Any]:
+    """Every JSON value in one tool-call block: a list of calls, one object, or several objects
+    written one after another."""
+    text = _unfenced(raw)
+    if text.lstrip().startswith("["):
+        value = load_json_leniently(text)
+        return value if isinstance(value, list) else [value]
+    objects = _top_level_objects(text)
+    if not objects:
+        raise ValueError(f"unreadable JSON: {raw.strip()[:80]!r}")
+    return [_repaired(chunk) for chunk in objects]
+
+
+def _arguments_from_string(raw: str) -> Any:
+    """Arguments sent as a JSON string (OpenAI shape), possibly encoded twice (a JSON string whose
+    value is the JSON object, as vLLM passes through when the model wrote arguments as a string):
+    decoded at most twice, repaired when broken."""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return load_json_leniently(raw)
+    if isinstance(value, str):
+        return _arguments_from_string(value) if value.strip()[:1] in ("{", "") else value
+    return value
 
 
 def call_from_object(value: Any) -> ToolCall:
@@ -136,7 +131,7 @@ def call_from_object(value: Any) -> ToolCall:
         raise ValueError("a tool call needs a \"name\"")
     arguments = value.get("arguments", value.get("parameters", {}))
     if isinstance(arguments, str):
-        arguments = load_json_leniently(arguments) if arguments.strip() else {}
+        arguments = _arguments_from_string(arguments)
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):
@@ -153,9 +148,9 @@ def parse_tool_calls(text: str | None) -> ParsedReply:
     if blocks:
         for block in blocks:
             try:
-                value = load_json_leniently(block.group(1))
-                for item in value if isinstance(value, list) else [value]:
-                    calls.append(call_from_object(item))
+                for value in load_json_values(block.group(1)):
+                    for item in value if isinstance(value, list) else [value]:
+                        calls.append(call_from_object(item))
             except ValueError as error:
                 errors.append(str(error))
         prose = _BLOCK.sub("", text)
