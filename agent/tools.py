@@ -184,9 +184,9 @@ def search_products(
     max_minutes: Annotated[int | None, Field(ge=5, le=600, description="Longest play time in minutes")] = None,
     age: Annotated[int | None, Field(ge=1, le=99, description="Youngest player's age")] = None,
     budget_max_baht: Annotated[int | None, Field(ge=1, description="Budget ceiling in baht")] = None,
-    in_stock_only: bool = False,
+    in_stock_only: Annotated[bool, Field(description="Only products with stock now")] = False,
     include_games: Annotated[bool, Field(description="Also list board games the shop does not sell")] = True,
-    limit: Annotated[int, Field(ge=1, le=12)] = 5,
+    limit: Annotated[int, Field(ge=1, le=12, description="How many results at most")] = 5,
 ) -> dict:
     """Search the shop's board games by name (Thai or English, typos welcome) with optional filters.
 
@@ -256,7 +256,7 @@ def recommend_games(
                                                                       "(use this or budget_max_baht)")] = None,
     category: Annotated[str | None, Field(description="Style, e.g. ปาร์ตี้, วางแผน, ครอบครัว, party",
                                           max_length=60)] = None,
-    limit: Annotated[int, Field(ge=1, le=12)] = 5,
+    limit: Annotated[int, Field(ge=1, le=12, description="How many results at most")] = 5,
 ) -> dict:
     """Suggest games the shop sells that fit the group: players, play time, age, budget, style.
 
@@ -274,11 +274,12 @@ def recommend_games(
 
 class PriceLine(BaseModel):
     name: Annotated[str, Field(description="Product name or SKU", max_length=200)]
-    quantity: Annotated[int, Field(ge=1, le=carts.MAX_QUANTITY)] = 1
+    quantity: Annotated[int, Field(ge=1, le=carts.MAX_QUANTITY, description="Number of boxes")] = 1
 
 
 @tool()
-def sum_total_price(ctx: ToolContext, items: Annotated[list[PriceLine], Field(min_length=1, max_length=30)]) -> dict:
+def sum_total_price(ctx: ToolContext, items: Annotated[list[PriceLine], Field(
+        min_length=1, max_length=30, description="The products and quantities to price")]) -> dict:
     """Total price of a list of (product name, quantity) from the catalogue, without touching the cart.
 
     A name that matches no product, or several, is listed in `unresolved` and never priced at 0;
@@ -450,7 +451,8 @@ def get_order_status(ctx: ToolContext, order_number: OrderNumber = None) -> dict
 
 
 @tool(customer=True)
-def cancel_order(ctx: ToolContext, order_number: Annotated[str, Field(max_length=40)]) -> dict:
+def cancel_order(ctx: ToolContext, order_number: Annotated[str, Field(
+        max_length=40, description="Number of the unpaid order to cancel, such as SB261126-0042")]) -> dict:
     """Cancel one of the customer's unpaid orders; the reserved stock goes back on sale."""
     with ctx.db.session() as session:
         order = orders.cancel_order(session, ctx.customer_id, order_number, now=ctx.clock())
@@ -463,7 +465,7 @@ def cancel_order(ctx: ToolContext, order_number: Annotated[str, Field(max_length
 def handoff_to_staff(
     ctx: ToolContext,
     reason: Annotated[str, Field(description="What the customer needs, in their words", max_length=500)] = "",
-    order_number: Annotated[str | None, Field(max_length=40)] = None,
+    order_number: Annotated[str | None, Field(max_length=40, description="The order it is about, if any")] = None,
 ) -> dict:
     """Ask a staff member to take over the chat; staff see open requests in `salesbot orders`."""
     with ctx.db.session() as session:

@@ -96,6 +96,59 @@ def _server_env(shop) -> dict[str, str]:
             "SALESBOT_MCP_LINE_USER_ID": ""}
 
 
+async def _claude_desktop_checks(client) -> dict:
+    """What Claude Desktop sees: listing hints and descriptions, the QR as an image, errors in the tools'
+    shape, strict booleans. Runs over whichever transport `client` uses."""
+    from mcp.types import ImageContent, TextContent
+
+    seen: dict = {"server": client.server_info}
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    seen["destructive"] = {name for name, tool in listed.items() if tool.annotations.destructive_hint}
+    seen["read_only"] = {name for name, tool in listed.items() if tool.annotations.read_only_hint}
+    seen["undescribed"] = [f"{name}.{parameter}" for name, tool in listed.items()
+                           for parameter, spec in tool.input_schema.get("properties", {}).items()
+                           if not spec.get("description")]
+    seen["yes_string"] = await client.call_tool("create_order", {"confirmed": "yes", "expected_total_satang": 1})
+    seen["missing"] = await client.call_tool("add_to_cart", {"sku": "AZUL", "quantity": "many"})
+    seen["unknown"] = await client.call_tool("no_such_tool", {})
+    await client.call_tool("add_to_cart", {"sku": "AZUL", "quantity": 1})
+    summary = tool_result(await client.call_tool("set_shipping_details", {"fulfilment": "pickup"}))
+    order = tool_result(await client.call_tool("create_order", {"confirmed": True,
+                                                                 "expected_total_satang": summary["total_satang"]}))
+    seen["order"] = order
+    qr = await client.call_tool("create_payment_qr", {})
+    seen["qr_json"] = tool_result(qr)
+    seen["qr_images"] = [block for block in qr.content if isinstance(block, ImageContent)]
+    seen["qr_texts"] = [block for block in qr.content if isinstance(block, TextContent)]
+    await client.call_tool("cancel_order", {"order_number": order["order"]["number"]})
+    return seen
+
+
+def _assert_claude_desktop_checks(seen: dict) -> None:
+    import base64
+    import json
+
+    from agent.mcp_server import server_version
+
+    assert seen["server"].name == "salesbot-shop" and seen["server"].version == server_version() != ""
+    assert seen["destructive"] == {"create_order", "cancel_order"}
+    assert {"search_products", "view_cart", "preview_order"} <= seen["read_only"]
+    assert not seen["read_only"] & {"add_to_cart", "create_order", "cancel_order"}
+    assert seen["undescribed"] == []
+    for result, field in ((seen["yes_string"], "confirmed"), (seen["missing"], "quantity")):
+        assert result.is_error
+        error = json.loads(result.content[0].text)
+        assert error["error"] == "invalid_arguments" and error["message_th"].endswith("นะคะ")
+        assert field in {item["field"] for item in error["fields"]}
+        assert "pydantic" not in result.content[0].text and "validation error" not in result.content[0].text
+    assert seen["unknown"].is_error and json.loads(seen["unknown"].content[0].text)["error"] == "unknown_tool"
+    assert seen["order"]["order"]["status"] == "awaiting_payment"
+    [image] = seen["qr_images"]
+    png = base64.b64decode(image.data)
+    assert image.mime_type == "image/png" and png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    assert seen["qr_json"]["amount_satang"] == seen["order"]["order"]["total_satang"]
+
+
 def test_stdio_server_acts_for_the_customer_named_on_the_command_line(shop, tmp_path):
     params = StdioServerParameters(command=SALESBOT, args=["mcp", "--line-user-id", ALICE_LINE_ID],
                                    env=_server_env(shop), cwd=str(tmp_path))
@@ -104,9 +157,13 @@ def test_stdio_server_acts_for_the_customer_named_on_the_command_line(shop, tmp_
         async with Client(params) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
             added = tool_result(await client.call_tool("add_to_cart", {"sku": "AZUL", "quantity": 1}))
-        return names, added
+            await client.call_tool("remove_cart_item", {"sku": "AZUL"})
+            seen = await _claude_desktop_checks(client)
+            await client.call_tool("add_to_cart", {"sku": "AZUL", "quantity": 1})
+        return names, added, seen
 
-    names, added = anyio.run(main)
+    names, added, seen = anyio.run(main)
+    _assert_claude_desktop_checks(seen)
     assert names == set(TOOLS)
     assert added["cart"]["total_satang"] == 139000
     with shop.db.session() as session:  # written to the database the server was given, for Alice
@@ -148,6 +205,37 @@ def test_streamable_http_server_without_a_customer_serves_the_catalogue_only(sho
         server.wait(timeout=10)
     assert price["price_satang"] == 175050
     assert cart["error"] == "no_customer"
+
+
+def test_streamable_http_server_for_a_customer_gives_images_and_error_shapes(shop, tmp_path):
+    port = _free_port()
+    server = subprocess.Popen([SALESBOT, "mcp", "--transport", "http", "--port", str(port),
+                               "--line-user-id", "U" + "c" * 32], cwd=tmp_path,
+                              env={**os.environ, **_server_env(shop)}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        _wait_for_port(server, port)
+
+        async def main():
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                return await _claude_desktop_checks(client)
+
+        seen = anyio.run(main)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    _assert_claude_desktop_checks(seen)
+
+
+def _wait_for_port(server: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        assert server.poll() is None, server.stderr.read().decode()
+        time.sleep(0.1)
+    raise AssertionError(f"salesbot mcp did not listen on {port}")
 
 
 def test_http_refuses_a_public_address_without_allow_remote(tmp_path):
