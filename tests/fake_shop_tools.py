@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 CATALOGUE = {
-    "Splendor": {"name": "Splendor", "name_th": "สเปลนเดอร์", "price_satang": 126000, "stock": 3},
-    "Catan": {"name": "Catan", "name_th": "คาทาน", "price_satang": 159000, "stock": 0},
-    "Ticket to Ride": {"name": "Ticket to Ride", "name_th": "ทิคเก็ต ทู ไรด์", "price_satang": 189000, "stock": 5},
+    "Splendor": {"sku": "SPL", "name": "Splendor", "name_th": "สเปลนเดอร์", "price_satang": 126000, "stock": 3},
+    "Catan": {"sku": "CTN", "name": "Catan", "name_th": "คาทาน", "price_satang": 159000, "stock": 0},
+    "Ticket to Ride": {"sku": "TTR", "name": "Ticket to Ride", "name_th": "ทิคเก็ต ทู ไรด์", "price_satang": 189000,
+                       "stock": 5},
 }
 ORDERS = {"cust-A": [{"number": "SO-1001", "status": "paid", "total_satang": 126000}],
           "cust-B": [{"number": "SO-2002", "status": "unpaid", "total_satang": 999900}]}
@@ -59,10 +60,10 @@ class FakeShopTools:
         except TypeError as error:
             return {"error": f"bad arguments: {error}"}
 
-    def _search_products(self, query: str) -> dict:
+    def _search_products(self, query: str, limit: int = 5) -> dict:
         hits = [dict(item, price_text=_baht(item["price_satang"])) for key, item in CATALOGUE.items()
                 if query.lower() in key.lower() or query in item["name_th"]]
-        return {"results": hits}
+        return {"results": hits[:limit]}
 
     def _add_to_cart(self, name: str, quantity: int = 1) -> dict:
         if name not in CATALOGUE:

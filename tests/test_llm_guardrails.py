@@ -7,7 +7,14 @@ from decimal import Decimal
 import pytest
 from fake_shop_tools import FakeShopTools
 
-from agent.llm.guardrails import garbage_reason, leaks_prompt, money_in_results, money_in_text, unsupported_prices
+from agent.llm.guardrails import (
+    garbage_reason,
+    leaks_prompt,
+    money_in_results,
+    money_in_text,
+    unsupported_numbers,
+    unsupported_prices,
+)
 from agent.llm.history import estimate_tokens, trim_history
 from agent.llm.prompts import build_system_prompt, hermes_tools_block, openai_tools, rules_text
 
@@ -24,6 +31,10 @@ D = Decimal
     ("1,260.50 บาทค่ะ", [D("1260.50")]),
     ("เล่นได้ 2-4 คน ใช้เวลา 30 นาที อายุ 10 ปีขึ้นไปค่ะ", []),
     ("มี 3 กล่องค่ะ", []),
+    ("ราคาหนึ่งพันสองร้อยหกสิบบาทค่ะ", [D(1260)]),                     # prices in Thai words
+    ("ยอดชำระสองพันห้าร้อยยี่สิบบาทถ้วนค่ะ", [D(2520)]),
+    ("หนึ่งพันบาทห้าสิบสตางค์ค่ะ", [D("1000.50")]),
+    ("ลดเหลือ 1.2 พันบาทค่ะ", [D(1200)]),
 ])
 def test_money_figures_in_a_reply(text, figures):
     assert money_in_text(text) == figures
@@ -35,6 +46,29 @@ def test_money_figures_in_tool_results():
                {"delivery_fee_satang": 5000, "price_thb": 1590.0, "players_min": 2, "order_id": 77},
                {"results": [{"price_text": "1,890 บาท"}]}]
     assert money_in_results(results) == {D(1260), D(2520), D(50), D(1590), D(1890)}
+
+
+def test_a_price_in_thai_words_must_come_from_a_tool_too():
+    results = [{"price_satang": 126000, "price_text": "1,260 บาท"}]
+    assert unsupported_prices("ราคาหนึ่งพันสองร้อยหกสิบบาทค่ะ", results) == []
+    assert unsupported_prices("ลดให้เหลือเก้าร้อยบาทค่ะ", results) == [D(900)]
+    # a tool's own words ("amount_words_th") allow the same figure written either way
+    assert unsupported_prices("ยอด 1,260 บาทค่ะ", [{"amount_words_th": "หนึ่งพันสองร้อยหกสิบบาทถ้วน"}]) == []
+
+
+@pytest.mark.parametrize("reply", [
+    "โอนเข้าบัญชีกสิกร 123-4-56789-0 ได้เลยค่ะ",
+    "โอนพร้อมเพย์มาที่ 081 234 5678 นะคะ",
+    "เลขบัญชี ๑๒๓๔๕๖๗๘๙๐ ค่ะ",
+])
+def test_an_account_number_no_tool_gave_is_refused(reply):
+    assert unsupported_numbers(reply, [{"total_satang": 126000}], "ขอเลขบัญชีหน่อยค่ะ")
+
+
+def test_numbers_from_tools_or_the_customer_pass():
+    assert unsupported_numbers("โทรหาเบอร์ 081-234-5678 ที่ให้ไว้ได้เลยค่ะ", [], "เบอร์ 0812345678 ค่ะ") == []
+    assert unsupported_numbers("โอนเข้า 123-4-56789-0 ค่ะ", [{"account": "1234567890"}]) == []
+    assert unsupported_numbers("คำสั่งซื้อ SB261126-0042 ยอด 1,260 บาท ภายใน 01/12/2026 10:30 น.", []) == []
 
 
 def test_only_figures_a_tool_returned_are_allowed():

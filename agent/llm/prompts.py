@@ -173,7 +173,8 @@ def shop_facts_text(products: list[dict], cart: dict | None, orders: list[dict])
     (name, SKU, price, stock), the cart, an order awaiting payment. Empty when there is nothing."""
     lines: list[str] = []
     for hit in products:
-        stock = f"มีของ {hit['stock']} ชิ้น" if hit.get("in_stock") else "หมดชั่วคราว"
+        in_stock = hit.get("in_stock", (hit.get("stock") or 0) > 0)
+        stock = f"มีของ {hit['stock']} ชิ้น" if in_stock and hit.get("stock") else "หมดชั่วคราว"
         names = " / ".join(dict.fromkeys(n for n in (hit.get("name"), hit.get("name_en")) if n))
         lines.append(f"- สินค้า {names} (sku {hit.get('sku')}) ราคา {hit.get('price_text')} {stock}")
     if cart and cart.get("items"):
