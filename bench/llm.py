@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import statistics
 import sys
 import time
@@ -20,13 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fake_shop_tools import FakeShopTools  # noqa: E402
 from fake_vllm_server import FakeVLLMServer, Say  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from agent.llm.history import estimate_tokens, trim_history  # noqa: E402
+from agent.llm.history import trim_history  # noqa: E402
 from agent.llm.loop import run_llm_turn  # noqa: E402
-from agent.llm.prompts import build_system_prompt  # noqa: E402
+from agent.llm.prompts import SHOP_FACTS_HEADER  # noqa: E402
 from inference.client import ChatClient  # noqa: E402
 from inference.images import prepare_image, raw_visual_tokens  # noqa: E402
 
@@ -47,118 +47,210 @@ def call(tool: str, **arguments) -> str:
     return f"<tool_call>\n{payload}\n</tool_call>"
 
 
-# (label, customer text, photo size or None, scripted model outputs for this turn)
-CONVERSATION = [
-    ("greeting", "สวัสดีค่ะ", None, [Say("สวัสดีค่ะ ทางร้านยินดีช่วยเลือกบอร์ดเกมค่ะ สนใจเกมแนวไหนคะ")]),
-    ("price question", "Splendor ราคาเท่าไหร่คะ", None,
-     [Say(call("search_products", query="Splendor")), Say("Splendor ราคา 1,260 บาท มีของ 3 กล่องค่ะ")]),
-    ("add to cart", "เอา 2 กล่องค่ะ", None,
-     [Say(call("add_to_cart", name="Splendor", quantity=2)), Say("เพิ่ม Splendor 2 กล่องแล้วค่ะ ยอดรวม 2,520 บาทค่ะ")]),
-    ("two tools at once", "ดูตะกร้า แล้วมี Catan ไหม", None,
-     [Say(call("view_cart") + "\n" + call("search_products", query="Catan")),
-      Say("ในตะกร้ามี Splendor 2 กล่อง รวม 2,520 บาทค่ะ ส่วน Catan หมดชั่วคราวค่ะ")]),
-    ("box photo", None, (4032, 3024),
-     [Say(call("search_products", query="Ticket to Ride")), Say("รูปนี้คือ Ticket to Ride ค่ะ ราคา 1,890 บาท มีของค่ะ")]),
-    ("made-up price, regenerated", "Ticket to Ride ลดได้ไหม", None,
-     [Say(call("search_products", query="Ticket to Ride")), Say("ลดเหลือ 1,500 บาทค่ะ"),
-      Say("ขออภัยค่ะ ทางร้านลดราคาให้ไม่ได้ Ticket to Ride ราคา 1,890 บาทค่ะ")]),
-]
+# -- the scripted model: it reads its prompt like a model would and calls a tool only when the answer is
+#    in neither the shop facts after the customer's words nor a tool result already in the prompt --------
+
+def _last_user_text(body: dict) -> str:
+    for message in reversed(body["messages"]):
+        if message["role"] == "user":
+            content = message["content"]
+            return content if isinstance(content, str) else " ".join(
+                part.get("text", "") for part in content if part.get("type") == "text")
+    return ""
 
 
-def run_conversation(mode: str) -> list[dict]:
-    rows = []
-    with FakeVLLMServer() as server:
-        client = ChatClient(server.base_url, server.model, timeout_s=10)
-        shop = FakeShopTools()
-        history: list[dict] = []
-        for label, text, photo, outputs in CONVERSATION:
-            server.script(*outputs)
-            image = _photo(*photo) if photo else None
-            started = time.perf_counter()
-            reply = run_llm_turn(client, shop, history=trim_history(history, HISTORY_BUDGET_TOKENS),
-                                 user_text=text, image_jpeg=image, tool_mode=mode, deadline_s=30)
-            elapsed = (time.perf_counter() - started) * 1000
-            assert reply.fallback_reason is None, (label, reply.fallback_reason)
-            history += [{"role": "user", "content": text or "(รูปภาพ)"}, {"role": "assistant", "content": reply.text}]
-            rows.append({"turn": label, "calls": reply.llm_calls, "prompt": reply.prompt_tokens,
-                         "completion": reply.completion_tokens, "visual": reply.visual_tokens,
-                         "tools": len(reply.tool_results), "ms": elapsed})
-        client.close()
+def _tool_results(body: dict) -> list[dict]:
+    messages = body["messages"]
+    if messages[-1]["role"] == "tool":
+        trailing = []
+        for message in reversed(messages):
+            if message["role"] != "tool":
+                break
+            trailing.append(json.loads(message["content"]))
+        return list(reversed(trailing))
+    text = _last_user_text(body)
+    return [json.loads(chunk.split("\n</tool_response>")[0]) for chunk in text.split("<tool_response>\n")[1:]]
+
+
+def _fact(body: dict, pattern: str) -> re.Match | None:
+    text = _last_user_text(body)
+    facts = text.split(SHOP_FACTS_HEADER, 1)[1] if SHOP_FACTS_HEADER in text else ""
+    return re.search(pattern, facts)
+
+
+class Model:
+    """Qwen's side of the purchase, scripted: answers from what its prompt holds, else calls the tool."""
+
+    def __init__(self) -> None:
+        self.sku = ""
+        self.total_satang = 0
+
+    def greet(self, body: dict) -> Say:
+        return Say("สวัสดีค่ะ ทางร้านยินดีช่วยเลือกบอร์ดเกมค่ะ สนใจเกมแนวไหนคะ")
+
+    def price(self, game: str):
+        def step(body: dict) -> Say:
+            hits = [h for r in _tool_results(body) for h in r.get("results", []) if h.get("sku") and h.get("in_stock")]
+            if hits:
+                self.sku = hits[0]["sku"]
+                return Say(f"{hits[0]['name']} ราคา {hits[0]['price_text']} ค่ะ สนใจใส่ตะกร้าไหมคะ")
+            fact = _fact(body, r"สินค้า (.+?) \(sku ([^)]+)\) ราคา ([\d,]+ บาท) มีของ")
+            if fact:
+                self.sku = fact.group(2)
+                return Say(f"{fact.group(1)} ราคา {fact.group(3)} ค่ะ สนใจใส่ตะกร้าไหมคะ")
+            return Say(call("search_products", query=game))
+        return step
+
+    def players(self, game: str):
+        def step(body: dict) -> Say:
+            details = [r for r in _tool_results(body) if "min_players" in r]
+            if details:
+                return Say(f"เล่นได้ {details[0]['min_players']}-{details[0]['max_players']} คนค่ะ")
+            fact = _fact(body, r"เล่น (\d+-\d+) คน")
+            if fact:
+                return Say(f"{game} เล่นได้ {fact.group(1)} คนค่ะ")
+            return Say(call("get_product_details", name=game))
+        return step
+
+    def add(self, body: dict) -> Say:
+        return Say(call("add_to_cart", sku=self.sku, quantity=1))
+
+    def cart(self, body: dict) -> Say:
+        carts = [r for r in _tool_results(body) if "items" in r]
+        if carts:
+            return Say(f"ในตะกร้ารวม {carts[0]['total_text']} ค่ะ")
+        fact = _fact(body, r"ตะกร้า: .* รวม ([\d,]+ บาท)")
+        if fact:
+            return Say(f"ในตะกร้ามีเกมที่เลือกไว้ รวม {fact.group(1)} ค่ะ")
+        return Say(call("view_cart"))
+
+    def pickup(self, body: dict) -> Say:
+        summaries = [r for r in _tool_results(body) if "ready_to_confirm" in r]
+        if summaries:
+            self.total_satang = summaries[0]["total_satang"]
+            return Say(f"สรุปยอดชำระ {summaries[0]['total_text']} รับที่ร้านค่ะ ยืนยันสั่งซื้อไหมคะ")
+        return Say(call("set_shipping_details", fulfilment="pickup"))
+
+    def confirm(self, body: dict) -> Say:
+        if any("order" in r for r in _tool_results(body)):
+            return Say(call("create_payment_qr"))
+        return Say(call("create_order", confirmed=True, expected_total_satang=self.total_satang))
+
+    def deadline(self, body: dict) -> Say:
+        orders = [o for r in _tool_results(body) for o in r.get("orders", [])]
+        if orders:
+            return Say(f"ชำระได้ภายใน {orders[0].get('pay_before_text', '')} ค่ะ")
+        fact = _fact(body, r"ภายใน ([^\n]+)")
+        if fact:
+            return Say(f"ชำระได้ภายใน {fact.group(1)} ค่ะ")
+        return Say(call("get_order_status"))
+
+    def thanks(self, body: dict) -> Say:
+        return Say("ขอบคุณที่อุดหนุนทางร้านค่ะ ได้รับสลิปแล้วทางร้านจะแจ้งให้ทราบนะคะ")
+
+
+def purchase(model: Model) -> list[tuple[str, object, int]]:
+    """(customer's words, the model's policy for the turn, most requests it may take)."""
+    return [
+        ("สวัสดีค่ะ", model.greet, 1),
+        ("Splendor ราคาเท่าไหร่คะ", model.price("Splendor"), 2),
+        ("Splendor เล่นได้กี่คนคะ", model.players("Splendor"), 2),
+        ("เอา Splendor 1 กล่องค่ะ", model.add, 2),
+        ("ในตะกร้ามีอะไรบ้างคะ", model.cart, 2),
+        ("Dobble ราคาเท่าไหร่คะ", model.price("Dobble"), 2),
+        ("รับที่ร้านค่ะ", model.pickup, 2),
+        ("ยืนยันค่ะ", model.confirm, 3),
+        ("ต้องโอนภายในเมื่อไหร่คะ", model.deadline, 2),
+        ("ขอบคุณค่ะ", model.thanks, 1),
+    ]
+
+
+def _real_shop(folder: str):
+    """The shop's real tools over the in-memory MCP client, catalogue loaded, one customer bound."""
+    from agent.mcp_client import ToolSession
+    from agent.tools import ToolContext
+    from shop.catalog import load_catalog
+    from shop.customers import get_or_create_customer
+    from shop.db import Database
+    from shop.models import create_all
+    from shop.settings import load_settings
+
+    settings = load_settings(app_env="test", database_url=f"sqlite:///{folder}/bench.db")
+    database = Database(settings.database_url)
+    create_all(database)
+    with database.session() as session:
+        load_catalog(session)
+        customers = [get_or_create_customer(session, "U" + c * 32).id for c in "abcde"]
+    return database, [ToolSession(ToolContext(db=database, settings=settings, customer_id=c)) for c in customers]
+
+
+def run_purchase(server, client, tools, *, mode: str, shop_context: bool) -> list[dict]:
+    """One customer's purchase; a row per model request with its prompt, shared-prefix and completion tokens."""
+    from agent.llm.turn import customer_says_yes
+
+    model = Model()
+    history: list[dict] = []
+    rows: list[dict] = []
+    awaiting = False
+    for text, policy, most in purchase(model):
+        server.script(*[policy] * most)
+        before = len(server.accounting)
+        reply = run_llm_turn(client, tools, history=trim_history(history, HISTORY_BUDGET_TOKENS), user_text=text,
+                             image_jpeg=None, tool_mode=mode, deadline_s=30, shop_name="ร้านบอร์ดเกมตัวอย่าง",
+                             awaiting_confirmation=awaiting, customer_confirmed=awaiting and customer_says_yes(text),
+                             shop_context=shop_context)
+        with server._lock:
+            del server._script[:]          # steps the turn did not need
+        assert reply.fallback_reason is None, (text, reply.fallback_reason)
+        awaiting = any(name == "set_shipping_details" and out.get("ready_to_confirm")
+                       for name, _, out in reply.tool_results)
+        history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply.text}]
+        for index, entry in enumerate(server.accounting[before:]):
+            rows.append({"turn": text if index == 0 else "", **entry})
     return rows
 
 
-def print_conversations() -> None:
-    tools = FakeShopTools().list_tools()
-    for mode in ("prompt", "native"):
-        system = build_system_prompt(tools, tool_mode=mode)
-        print(f"\n## {mode} mode (system prompt ≈ {estimate_tokens(system)} tokens"
-              f"{' incl. the <tools> block' if mode == 'prompt' else '; tools sent in the request'})")
-        print(f"{'turn':30} {'LLM calls':>9} {'tools':>5} {'prompt tok':>10} {'of which visual':>15} "
-              f"{'completion':>10} {'ms (loopback)':>13}")
-        rows = run_conversation(mode)
-        for row in rows:
-            print(f"{row['turn']:30} {row['calls']:9d} {row['tools']:5d} {row['prompt']:10,d} "
-                  f"{row['visual']:15,d} {row['completion']:10d} {row['ms']:13.1f}")
-        calls = [row["calls"] for row in rows]
-        prompts = [row["prompt"] for row in rows]
-        print(f"{'per turn: mean':30} {statistics.mean(calls):9.2f} {'':5} {statistics.mean(prompts):10,.0f}"
-              f"  (median prompt tokens {statistics.median(prompts):,.0f}, max {max(prompts):,})")
-
-
-def _answer_with_the_price(body: dict) -> Say:
-    """Scripted model step: read the first search hit from the last <tool_response> and quote it."""
-    last = body["messages"][-1]
-    text = last["content"] if last["role"] == "user" else ""
-    payload = text.split("<tool_response>\n", 1)[-1].split("\n</tool_response>", 1)[0] if text else last["content"]
-    hit = json.loads(payload)["results"][0]
-    return Say(f"{hit['name_th'] or hit['name']} ราคา {hit['price_text']} ค่ะ")
-
-
-def print_real_tool_prompt() -> None:
-    """The shop's real tools (agent/tools.py over the in-memory MCP client, catalogue loaded): the system
-    prompt size and one price question answered through them."""
+def print_purchase() -> None:
     import tempfile
 
-    print("\n## with the real shop tools (catalogue loaded; the model is still the fake server)")
-    try:
-        import shop.models  # noqa: F401
-        from agent.llm.prompts import openai_tools
-        from agent.mcp_client import ToolSession
-        from agent.tools import ToolContext
-        from shop.catalog import load_catalog
-        from shop.db import Database
-        from shop.models.base import Base
-        from shop.settings import load_settings
-
-        with tempfile.TemporaryDirectory() as folder:
-            settings = load_settings(app_env="test", database_url=f"sqlite:///{folder}/bench.db")
-            database = Database(settings.database_url)
-            Base.metadata.create_all(database.engine)
-            with database.session() as session:
-                load_catalog(session)
-            rows = []
-            with ToolSession(ToolContext(db=database, settings=settings)) as tools, FakeVLLMServer() as server:
-                specs = tools.list_tools()
-                client = ChatClient(server.base_url, server.model, timeout_s=10)
-                for mode in ("prompt", "native"):
-                    server.script(Say(call("search_products", query="Splendor")), _answer_with_the_price)
-                    reply = run_llm_turn(client, tools, history=[], user_text="Splendor ราคาเท่าไหร่คะ",
-                                         image_jpeg=None, tool_mode=mode, deadline_s=30)
-                    rows.append((mode, reply))
-                client.close()
+    print("\n## a purchase with the shop's real tools (10 turns; the model is the fake server's scripted policy)")
+    with tempfile.TemporaryDirectory() as folder, FakeVLLMServer() as server:
+        database, sessions = _real_shop(folder)
+        client = ChatClient(server.base_url, server.model, timeout_s=10)
+        results = {}
+        try:
+            runs = (("without shop facts, every tool in full (first customer)", "prompt", False),
+                    ("without shop facts, every tool in full (next customer)", "prompt", False),
+                    ("with shop facts and stage tools (first customer)", "prompt", True),
+                    ("with shop facts and stage tools (next customer)", "prompt", True),
+                    ("with shop facts and stage tools, native tool mode (first customer)", "native", True))
+            for (label, mode, shop_context), tools in zip(runs, sessions, strict=True):   # one customer each
+                if "first" in label:   # a fresh server: nothing cached
+                    server.accounting.clear()
+                    server._last_prompt, server._earlier_prompts = "", []
+                results[label] = run_purchase(server, client, tools, mode=mode, shop_context=shop_context)
+        finally:
+            client.close()
+            for session in sessions:
+                session.close()
             database.engine.dispose()
-    except Exception as error:  # the shop tools are another part of the project; report, do not fail
-        print(f"unavailable: {type(error).__name__}: {error}")
-        return
-    prompt_mode = build_system_prompt(specs, tool_mode="prompt")
-    native_mode = build_system_prompt(specs, tool_mode="native")
-    tools_field = json.dumps(openai_tools(specs), ensure_ascii=False)
-    print(f"{len(specs)} tools; prompt mode system prompt ≈ {estimate_tokens(prompt_mode):,} tokens "
-          f"({len(prompt_mode):,} chars); native mode ≈ {estimate_tokens(native_mode):,} + tools field "
-          f"≈ {estimate_tokens(tools_field):,} tokens")
-    for mode, reply in rows:
-        print(f"{mode:6} price question: {reply.llm_calls} LLM calls, {reply.prompt_tokens:,} prompt tokens, "
-              f"fallback={reply.fallback_reason}, reply: {reply.text}")
+    for label, rows in results.items():
+        print(f"\n### {label}")
+        print(f"{'turn':26} {'prompt tok':>10} {'= previous start':>16} {'share':>6} {'cached (APC)':>12} "
+              f"{'share':>6} {'completion':>10}")
+        for row in rows:
+            print(f"{row['turn'][:26]:26} {row['prompt_tokens']:10,d} {row['shared_prefix_tokens']:16,d} "
+                  f"{row['shared_prefix_tokens'] / row['prompt_tokens']:6.0%} {row['cached_prefix_tokens']:12,d} "
+                  f"{row['cached_prefix_tokens'] / row['prompt_tokens']:6.0%} {row['completion_tokens']:10d}")
+        turns = sum(1 for row in rows if row["turn"])
+        prompt = sum(row["prompt_tokens"] for row in rows)
+        shared = sum(row["shared_prefix_tokens"] for row in rows)
+        cached = sum(row["cached_prefix_tokens"] for row in rows)
+        print(f"requests/turn {len(rows) / turns:.2f}; prompt tokens/request mean {prompt / len(rows):,.0f} "
+              f"(max {max(r['prompt_tokens'] for r in rows):,}); identical to the previous request's start "
+              f"{shared / prompt:.0%}, in the prefix cache {cached / prompt:.0%}; completion tokens/request "
+              f"{statistics.mean(r['completion_tokens'] for r in rows):.0f}; prompt tokens/turn {prompt / turns:,.0f}; "
+              f"not cached per turn {(prompt - cached) / turns:,.0f}")
 
 
 PHOTO_SIZES = [(4032, 3024, "12 MP phone photo"), (3024, 4032, "12 MP portrait"), (4000, 6000, "24 MP camera"),
@@ -188,6 +280,5 @@ if __name__ == "__main__":
     import logging
 
     logging.basicConfig(level=logging.ERROR)
-    print_conversations()
-    print_real_tool_prompt()
+    print_purchase()
     print_photos()

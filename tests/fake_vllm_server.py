@@ -103,6 +103,19 @@ def _estimate_text_tokens(text: str) -> int:
     return math.ceil(len(text) / 3)
 
 
+MAX_REMEMBERED_PROMPTS = 256
+
+
+def _common_prefix_blocks(a: str, b: str) -> int:
+    """Tokens of the shared start of two rendered prompts, in whole KV-cache blocks."""
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return (length // 3) // PREFIX_BLOCK_TOKENS * PREFIX_BLOCK_TOKENS
+
+
 def error_body(status: int, message: str, type_: str = "BadRequestError", param: str | None = None) -> dict:
     """vLLM's ErrorResponse (entrypoints/serve/engine/protocol.py)."""
     return {"error": {"message": message, "type": type_, "param": param, "code": status}}
@@ -183,6 +196,7 @@ class FakeVLLMServer:
         self.max_pixels = max_visual_tokens * IMAGE_FACTOR ** 2   # --mm-processor-kwargs max_pixels
         self.accounting: list[dict] = []   # per answered request: prompt, shared prefix, completion tokens
         self._last_prompt = ""
+        self._earlier_prompts: list[str] = []
         self._script: list[Step] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -330,19 +344,16 @@ class FakeVLLMServer:
                 "total_tokens": prompt + completion_tokens}
 
     def _account(self, body: dict, completion_tokens: int) -> None:
-        """Per request: prompt tokens, the start shared with the previous request in whole blocks (what
-        automatic prefix caching reuses when both run on one server), completion tokens."""
+        """Per request: prompt tokens; the start shared with the previous request, and the longest start
+        shared with any earlier request (what automatic prefix caching reuses while those blocks are still
+        cached), both in whole blocks; completion tokens."""
         rendered = self.render(body)
-        previous = self._last_prompt
-        shared = 0
-        for a, b in zip(rendered, previous, strict=False):
-            if a != b:
-                break
-            shared += 1
-        shared_tokens = (shared // 3) // PREFIX_BLOCK_TOKENS * PREFIX_BLOCK_TOKENS
+        shared = _common_prefix_blocks(rendered, self._last_prompt)
+        cached = max([shared, *(_common_prefix_blocks(rendered, earlier) for earlier in self._earlier_prompts)])
         self._last_prompt = rendered
-        self.accounting.append({"prompt_tokens": _estimate_text_tokens(rendered),
-                                "shared_prefix_tokens": shared_tokens, "completion_tokens": completion_tokens})
+        self._earlier_prompts = [*self._earlier_prompts[-(MAX_REMEMBERED_PROMPTS - 1):], rendered]
+        self.accounting.append({"prompt_tokens": _estimate_text_tokens(rendered), "shared_prefix_tokens": shared,
+                                "cached_prefix_tokens": cached, "completion_tokens": completion_tokens})
 
     def completion(self, body: dict, text: str) -> dict:
         limit = body.get("max_completion_tokens") or body.get("max_tokens")

@@ -23,6 +23,7 @@ from agent.llm.prompts import (
     IDENTITY_ARGUMENTS,
     IMAGE_ONLY_TEXT,
     build_system_prompt,
+    named_tools,
     openai_tools,
     price_correction,
     rules_text,
@@ -69,6 +70,25 @@ SELF_ANSWERING_TOOLS = frozenset({"add_to_cart", "update_cart_item", "remove_car
                                   "create_payment_qr", "handoff_to_staff"})
 FACT_PRODUCTS = 3          # products from the shop search put in front of the model
 FACT_MIN_SCORE = 0.75      # a weaker hit is a guess, not the game the customer named
+
+
+# Result fields the model never needs to answer (ids, links, timestamps it has in words, bookkeeping):
+# left out of what it reads, kept in the results the guardrails and the reply cards use.
+NOT_FOR_THE_MODEL = frozenset({"product_id", "game_id", "list_price_satang", "edition_lang", "listing_tag",
+                               "score", "image_url", "preview_url", "created_at", "expires_at", "paid_at",
+                               "unit_price_satang", "line_total_satang", "subtotal_satang", "shipping_satang",
+                               "sold_here", "query"})
+
+
+def model_view(value: Any) -> Any:
+    """A tool result as the model reads it: the same, without NOT_FOR_THE_MODEL fields and empty values
+    (the `*_text` fields carry the money in words the customer reads)."""
+    if isinstance(value, dict):
+        return {key: model_view(child) for key, child in value.items()
+                if key not in NOT_FOR_THE_MODEL and child not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [model_view(item) for item in value]
+    return value
 
 
 class ToolSession(Protocol):
@@ -178,12 +198,12 @@ class _Turn:
                 {"id": call.id, "type": "function",
                  "function": {"name": call.name, "arguments": to_json(call.arguments)}} for call, _ in outputs]})
             for call, output in outputs:
-                self.messages.append({"role": "tool", "tool_call_id": call.id, "content": to_json(output)})
+                self.messages.append({"role": "tool", "tool_call_id": call.id, "content": to_json(model_view(output))})
         else:
             said = result.content if (result.content and "<tool_call>" in result.content) else (
                 (parsed.text + "\n" if parsed.text else "") + render_tool_calls(parsed.calls))
             self.messages.append({"role": "assistant", "content": said})
-            self.messages.append({"role": "user", "content": render_tool_responses([o for _, o in outputs])})
+            self.messages.append({"role": "user", "content": render_tool_responses([model_view(o) for _, o in outputs])})
 
     def run_one(self, call: ToolCall) -> Any:
         if call.name not in self.tool_names:
@@ -345,7 +365,8 @@ def _run(turn: _Turn, *, history: list[dict], user_text: str | None, image_jpeg:
     facts, stage = (_shop_facts(turn, user_text, turn.customer_confirmed, awaiting_confirmation)
                     if shop_context else ("", None))
     described, named_only = stage_tools(specs, stage)
-    turn.openai_tools = openai_tools(described) if (tool_mode == "native" and described) else None
+    turn.openai_tools = (openai_tools(described) + named_tools(named_only)
+                         if (tool_mode == "native" and described) else None)
     system = build_system_prompt(described, tool_mode=tool_mode, shop_name=shop_name, named_only=named_only)
     if facts:
         user_message = _with_facts(user_message, facts)

@@ -111,29 +111,42 @@ def openai_tools(tools: list[dict]) -> list[dict]:
             for tool in tools]
 
 
-# Dialogue stages and the tools each describes in full (the rest are named in one line). The caller
-# (agent.llm.turn) picks the stage from the shop's state: cart, pending summary, unpaid order.
-STAGE_TOOLS: dict[str, tuple[str, ...]] = {
-    "shopping": ("search_products", "get_product_details", "recommend_games", "add_to_cart", "view_cart",
-                 "get_order_status", "handoff_to_staff"),
-    "cart": ("search_products", "get_product_details", "add_to_cart", "update_cart_item", "remove_cart_item",
-             "set_shipping_details", "preview_order", "handoff_to_staff"),
-    "confirm": ("update_cart_item", "remove_cart_item", "set_shipping_details", "preview_order", "create_order",
-                "handoff_to_staff"),
-    "order": ("create_payment_qr", "get_order_status", "cancel_order", "search_products", "add_to_cart",
-              "handoff_to_staff"),
+# Tools described in full at every stage, first and always in this order, so that the system prompt's
+# start stays the same bytes when the stage changes; then the tools the stage adds; the rest are only
+# named, after the tools block. The caller (agent.llm.loop) picks the stage from the shop's state: cart,
+# pending summary, unpaid order.
+CORE_TOOLS = ("search_products", "get_product_details", "add_to_cart", "view_cart", "get_order_status",
+              "handoff_to_staff")
+STAGE_EXTRA_TOOLS: dict[str, tuple[str, ...]] = {
+    "shopping": ("recommend_games", "check_stock"),
+    "cart": ("update_cart_item", "remove_cart_item", "set_shipping_details", "preview_order"),
+    "confirm": ("update_cart_item", "remove_cart_item", "set_shipping_details", "preview_order", "create_order"),
+    "order": ("create_payment_qr", "cancel_order"),
 }
+STAGE_TOOLS = {stage: CORE_TOOLS + extra for stage, extra in STAGE_EXTRA_TOOLS.items()}
 DEFAULT_STAGE = "shopping"
 OTHER_TOOLS_LINE = "เครื่องมืออื่นที่เรียกได้ถ้าจำเป็น (อาร์กิวเมนต์ตามชื่อ): {names}"
 
 
 def stage_tools(tools: list[dict], stage: str | None) -> tuple[list[dict], list[dict]]:
-    """(described in full, only named) for a dialogue stage; every tool when the stage is None."""
+    """(described in full, in the stage's order; only named) for a dialogue stage; every tool when the
+    stage is None."""
     if stage is None:
         return list(tools), []
     wanted = STAGE_TOOLS.get(stage, STAGE_TOOLS[DEFAULT_STAGE])
-    full = [tool for tool in tools if tool["name"] in wanted]
+    by_name = {tool["name"]: tool for tool in tools}
+    full = [by_name[name] for name in wanted if name in by_name]
     return full, [tool for tool in tools if tool["name"] not in wanted]
+
+
+def named_tools(tools: list[dict]) -> list[dict]:
+    """Native mode's counterpart of the named-only line: the tools with a one-line description and
+    their argument names, after the stage's tools in the request (the system prompt stays the same)."""
+    return [{"type": "function",
+             "function": {"name": tool["name"], "description": _first_paragraph(tool.get("description") or ""),
+                          "parameters": {"type": "object", "properties": {
+                              name: {} for name in public_schema(tool.get("input_schema"))["properties"]}}}}
+            for tool in tools]
 
 
 def other_tools_line(tools: list[dict]) -> str:
@@ -158,10 +171,10 @@ def build_system_prompt(tools: list[dict], *, tool_mode: str, shop_name: str | N
     if tool_mode not in ("prompt", "native"):
         raise ValueError("tool_mode must be 'prompt' or 'native'")
     text = rules_text(shop_name)
-    if named_only:
-        text += "\n" + other_tools_line(named_only)
     if tool_mode == "prompt" and tools:
         text += "\n\n" + hermes_tools_block(tools)
+    if named_only and tool_mode == "prompt":   # last: it differs between stages, everything before is shared
+        text += "\n\n" + other_tools_line(named_only)
     return text
 
 
@@ -176,7 +189,12 @@ def shop_facts_text(products: list[dict], cart: dict | None, orders: list[dict])
         in_stock = hit.get("in_stock", (hit.get("stock") or 0) > 0)
         stock = f"มีของ {hit['stock']} ชิ้น" if in_stock and hit.get("stock") else "หมดชั่วคราว"
         names = " / ".join(dict.fromkeys(n for n in (hit.get("name"), hit.get("name_en")) if n))
-        lines.append(f"- สินค้า {names} (sku {hit.get('sku')}) ราคา {hit.get('price_text')} {stock}")
+        play = ""
+        if hit.get("min_players") and hit.get("max_players"):
+            play = f" เล่น {hit['min_players']}-{hit['max_players']} คน"
+        if hit.get("max_minutes"):
+            play += f" {hit['max_minutes']} นาที"
+        lines.append(f"- สินค้า {names} (sku {hit.get('sku')}) ราคา {hit.get('price_text')} {stock}{play}")
     if cart and cart.get("items"):
         items = ", ".join(f"{item.get('name')} x{item.get('quantity')}" for item in cart["items"])
         lines.append(f"- ตะกร้า: {items} รวม {cart.get('total_text')} (ยังไม่รวมค่าส่ง)")
@@ -200,5 +218,6 @@ def price_correction(figures: list[Any]) -> str:
 
 
 __all__ = ["IDENTITY_ARGUMENTS", "build_system_prompt", "rules_text", "hermes_tools_block", "openai_tools",
-           "public_schema", "model_schema", "price_correction", "IMAGE_ONLY_TEXT", "STAGE_TOOLS", "stage_tools",
+           "public_schema", "model_schema", "price_correction", "IMAGE_ONLY_TEXT", "STAGE_TOOLS", "CORE_TOOLS",
+           "stage_tools",
            "shop_facts_text"]
