@@ -57,3 +57,40 @@ def mcp(transport: str, host: str, port: int, line_user_id: str | None, allow_re
     else:
         print(f"salesbot mcp: http://{host}:{port}/mcp, acting for {who}", file=sys.stderr)
         server.run("streamable-http", host=host, port=port)
+
+
+@click.group()
+def export() -> None:
+    """Data out of the shop: fine-tuning files."""
+
+
+@export.command()
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only customer messages from this day on (YYYY-MM-DD, UTC).")
+@click.option("--format", "fmt", type=click.Choice(["chatml", "instruction"]), default="chatml", show_default=True,
+              help="chatml: messages with tool calls in Qwen's chat format; instruction: {instruction, context, response}.")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+def sft(since, fmt: str, file: str) -> None:
+    """Write the shop's conversations as supervised fine-tuning data (JSON lines), personal data redacted.
+
+    Only LLM replies that pass the guardrails again and staff replies (used instead of the bot's answer
+    to the same message) are written; see docs/llm.md "Fine-tuning on the shop's chats".
+    """
+    from datetime import UTC
+
+    from agent.llm.sft import export_lines
+    from agent.mcp_server import tool_definitions
+    from shop.db import get_database
+    from shop.settings import settings_or_exit
+
+    settings = settings_or_exit()
+    db = get_database(settings.database_url)
+    specs = [{"name": tool.name, "description": tool.description or "", "input_schema": tool.parameters}
+             for tool in tool_definitions()]
+    count = 0
+    with db.session() as session, click.open_file(file, "w", encoding="utf-8") as out:
+        for line in export_lines(session, fmt=fmt, tool_specs=specs, shop_name=settings.shop_name,
+                                 since=since.replace(tzinfo=UTC) if since else None):
+            out.write(line + "\n")
+            count += 1
+    click.echo(f"{count} examples written to {file} ({fmt})", err=True)

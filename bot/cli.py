@@ -22,6 +22,7 @@ COMMANDS = {
     "promptpay": "payments.cli:promptpay",
     "slip": "payments.cli:slip",
     "mcp": "agent.cli:mcp",
+    "export": "agent.cli:export",
     "simulator": "simulator.cli:simulator",
     "inference": "inference.cli:inference",
 }

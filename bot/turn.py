@@ -57,7 +57,8 @@ def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
         if said:
             session.add(ChatMessage(customer_id=customer_id, role="user", text=said[:2000]))
         if turn.reply_text:
-            session.add(ChatMessage(customer_id=customer_id, role="assistant", text=turn.reply_text[:2000]))
+            session.add(ChatMessage(customer_id=customer_id, role="assistant", text=turn.reply_text[:2000],
+                                    agent=turn.reply_agent, tool_calls=turn.reply_tools or None))
     return messages
 
 
@@ -81,6 +82,8 @@ class Turn:
                                     order_expiry_minutes=settings.order_expiry_minutes,
                                     delivery_fee_satang=settings.delivery_fee_satang)
         self.reply_text = ""
+        self.reply_agent = "offline"     # who answered, and the tool calls behind it (kept for `export sft`)
+        self.reply_tools: list[dict] = []
 
     def answer(self, event: dict) -> list[dict]:
         kind = event.get("type")
@@ -108,6 +111,9 @@ class Turn:
 
     def _send(self, reply: TurnReply, extra: list[dict] | None = None) -> list[dict]:
         self.reply_text = reply.text
+        self.reply_agent = reply.agent
+        self.reply_tools = [{"name": call.name, "arguments": call.arguments, "result": call.result}
+                            for call in reply.tool_calls]
         return compose(reply, extra)
 
     # ---- text -------------------------------------------------------------------------------

@@ -408,6 +408,7 @@ def test_recent_turns_are_stored_and_sent_back_to_the_model(sim, fake, shop):
         rows = session.scalars(select(ChatMessage).where(ChatMessage.customer_id == customer_id)
                                .order_by(ChatMessage.id)).all()
     assert [(r.role, r.text) for r in rows][-2:] == [("user", "เล่น 6 คน"), ("assistant", "รับทราบค่ะ 6 คนนะคะ")]
+    assert rows[-1].agent == "llm" and rows[-2].agent == ""    # kept for `salesbot export sft`
     # another customer's conversation never leaks into this one
     assert not any("Azul" in text for text in user_texts(fake.requests[-1])[1:])
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -80,7 +80,7 @@ def customer_examples(session: Session, customer: Customer, *, since: datetime |
     for index, message in enumerate(messages):
         if message.role != "user" or message.text.startswith(_NOT_WORDS):
             continue
-        if since is not None and message.created_at is not None and _naive(message.created_at) < _naive(since):
+        if since is not None and message.created_at is not None and _utc(message.created_at) < _utc(since):
             continue
         answers: list[ChatMessage] = []
         for later in messages[index + 1:]:
@@ -93,7 +93,7 @@ def customer_examples(session: Session, customer: Customer, *, since: datetime |
             agent = "staff"
         elif answers and answers[0].agent == "llm":
             chosen, calls, agent = answers[0].text, _calls(answers[0]), "llm"
-            if not passes_guardrails(chosen, [{**c, "result": c.get("result")} for c in calls], message.text):
+            if not passes_guardrails(chosen, calls, message.text):
                 continue
         else:
             continue
@@ -110,8 +110,8 @@ def customer_examples(session: Session, customer: Customer, *, since: datetime |
                                   for call in calls])
 
 
-def _naive(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=None) if moment.tzinfo is None else moment.astimezone().replace(tzinfo=None)
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def examples(session: Session, *, since: datetime | None = None) -> Iterator[Example]:
