@@ -50,18 +50,48 @@ def serve(model: str, host: str, port: int, tool_mode: str, max_visual_tokens: i
 @click.option("--base-url", envvar="LLM_BASE_URL", required=True, help="OpenAI-compatible root (LLM_BASE_URL).")
 @click.option("--model", envvar="LLM_MODEL", default="Qwen/Qwen2.5-VL-7B-Instruct", show_default=True)
 @click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(min=0.1))
-def health(base_url: str, model: str, timeout: float) -> None:
-    """GET /v1/models on a running server; exit status 1 when it is down or does not serve the model."""
-    from inference.client import ChatClient
+@click.option("--max-visual-tokens", envvar="LLM_MAX_VISUAL_TOKENS", default=None, type=click.IntRange(4, 16384),
+              help="Also check that the server spends this many tokens on a photo the bot prepared with this "
+                   "budget (LLM_MAX_VISUAL_TOKENS): two one-token requests.")
+def health(base_url: str, model: str, timeout: float, max_visual_tokens: int | None) -> None:
+    """GET /v1/models on a running server; exit status 1 when it is down, does not serve the model, or
+    counts a photo's tokens differently from the bot."""
+    from inference.client import ChatClient, LLMError
 
     client = ChatClient(base_url, model, timeout_s=timeout)
     try:
         healthy = client.health()
         detail = client.status()
+        if healthy and max_visual_tokens:
+            expected, used = _visual_budget_check(client, max_visual_tokens)
+    except LLMError as error:
+        click.echo(f"down: {error}", err=True)
+        sys.exit(1)
     finally:
         client.close()
-    if healthy:
-        click.echo(f"ok: {client.api_root} serves {model}")
-        return
-    click.echo(f"down: {detail.get('last_error')}", err=True)
-    sys.exit(1)
+    if not healthy:
+        click.echo(f"down: {detail.get('last_error')}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {client.api_root} serves {model}")
+    if max_visual_tokens:
+        if used != expected:
+            click.echo(f"visual tokens differ: the bot prepares photos for {expected} tokens, the server counts "
+                       f"{used}. Start the server with `salesbot inference serve --max-visual-tokens "
+                       f"{max_visual_tokens}` (its --mm-processor-kwargs max_pixels) or set LLM_MAX_VISUAL_TOKENS "
+                       "to match.", err=True)
+            sys.exit(1)
+        click.echo(f"ok: a prepared photo costs {used} visual tokens on both sides")
+
+
+def _visual_budget_check(client, max_visual_tokens: int) -> tuple[int, int | None]:
+    """(tokens the bot expects, tokens the server spent) for a 12-MP photo prepared at the budget."""
+    import io
+
+    from PIL import Image
+
+    from inference.images import prepare_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4032, 3024), (90, 120, 60)).save(buffer, format="JPEG", quality=80)
+    image = prepare_image(buffer.getvalue(), max_visual_tokens=max_visual_tokens)
+    return image.visual_tokens, client.server_visual_tokens(image.content_part())

@@ -253,6 +253,17 @@ class ChatClient:
                  elapsed, attempts, result.prompt_tokens, result.completion_tokens, len(tool_calls))
         return result
 
+    def server_visual_tokens(self, image_part: dict) -> int | None:
+        """Visual tokens the server spends on `image_part` (an OpenAI image content part): the prompt
+        tokens of a one-token request with the image minus the same request without it, minus the two
+        framing tokens. None when the server sends no usage. Two short requests: for health checks."""
+        text = {"type": "text", "text": "."}
+        with_image = self.chat([{"role": "user", "content": [image_part, text]}], max_tokens=1, temperature=0)
+        without = self.chat([{"role": "user", "content": [text]}], max_tokens=1, temperature=0)
+        if with_image.prompt_tokens is None or without.prompt_tokens is None:
+            return None
+        return with_image.prompt_tokens - without.prompt_tokens - 2
+
     def health(self) -> bool:
         """GET /v1/models: True when the server answers and serves our model. Updates the breaker."""
         try:

@@ -30,6 +30,8 @@ def test_7b_command_on_one_gpu():
     # the profiling image is at least the budget, so vLLM does not profile a 16,384-token image
     assert limit["image"]["width"] * limit["image"]["height"] >= pixels["max_pixels"]
     assert "--enable-auto-tool-choice" not in argv  # prompt mode needs no server-side tool parsing
+    assert _flag(argv, "--chat-template-content-format") == "openai"   # pinned, in both tool modes
+    assert _flag(build_serve_command(PROFILES["7b"], tool_mode="native"), "--chat-template-content-format") == "openai"
 
 
 def test_72b_awq_uses_the_marlin_awq_kernel_on_one_gpu():
@@ -58,6 +60,22 @@ def test_hugging_face_ids_map_to_a_profile():
     assert custom.model == "my-org/Qwen2.5-VL-7B-Thai" and custom.dtype == "bfloat16"
     with pytest.raises(ValueError, match="unknown model"):
         resolve_profile("huge")
+
+
+@pytest.mark.parametrize("model,dtype,quantization,gpu", [
+    ("Qwen/Qwen2.5-VL-72B-Instruct", "bfloat16", None, "80 GB GPUs with --tensor-parallel-size 4"),
+    ("Qwen/Qwen2.5-VL-72B-Instruct-AWQ", None, "awq_marlin", "one 80 GB+ GPU"),
+    ("Qwen/Qwen2.5-VL-32B-Instruct", "bfloat16", None, "one 80 GB+ GPU"),
+    ("Qwen/Qwen2.5-VL-32B-Instruct-AWQ", None, "awq_marlin", "one 48 GB+ GPU"),   # ~19 GB + room: not 24
+    ("Qwen/Qwen2.5-VL-7B-Instruct", "bfloat16", None, "one 24 GB+ GPU"),
+    ("Qwen/Qwen2.5-VL-3B-Instruct", "bfloat16", None, "one 16 GB+ GPU"),
+    ("my-org/Qwen2.5-VL-7B-Instruct-GPTQ-Int4", None, None, "quantized checkpoint"),
+])
+def test_custom_ids_get_dtype_quantization_and_gpu_note_from_their_size(model, dtype, quantization, gpu):
+    profile = resolve_profile(model)
+    assert (profile.dtype, profile.quantization) == (dtype, quantization)
+    assert gpu in profile.gpu, profile.gpu
+    assert "24 GB" not in resolve_profile("Qwen/Qwen2.5-VL-72B-Instruct").gpu
 
 
 def test_bad_arguments_are_refused():

@@ -206,3 +206,19 @@ def test_two_objects_in_one_block_become_two_calls(server, client, shop):
     reply = turn(client, shop, "ดูตะกร้า แล้ว Catan มีไหม", mode="native")
     assert [name for name, _ in shop.calls] == ["search_products", "view_cart"]
     assert reply.fallback_reason is None
+
+
+@pytest.mark.parametrize("server_budget,exit_code", [(1280, 0), (512, 1)])
+def test_health_compares_the_visual_token_budgets(server_budget, exit_code):
+    from click.testing import CliRunner
+
+    from inference.cli import inference
+
+    with FakeVLLMServer(max_visual_tokens=server_budget) as fake:
+        fake.script(Say("."), Say("."))
+        result = CliRunner().invoke(inference, ["health", "--base-url", fake.base_url, "--model", fake.model,
+                                                "--max-visual-tokens", "1280"])
+    assert result.exit_code == exit_code, result.output
+    assert ("costs 1230 visual tokens on both sides" in result.output) == (exit_code == 0)
+    if exit_code:
+        assert "the bot prepares photos for 1230 tokens, the server counts 494" in result.output
