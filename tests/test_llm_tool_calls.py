@@ -105,3 +105,18 @@ def test_rendering_matches_qwen25_template_and_round_trips():
     assert len(blocks) == 2
     assert json.loads(blocks[0].removeprefix("<tool_response>\n")) == {"price_satang": 126000, "name": "สเปลนเดอร์"}
     assert "สเปลนเดอร์" in responses  # Thai stays readable, not \\u escapes
+
+
+def test_two_objects_in_one_block_are_two_calls():
+    text = ('<tool_call>\n{"name": "search_products", "arguments": {"query": "Catan"}}\n'
+            '{"name": "view_cart", "arguments": {}}\n</tool_call>')
+    assert _calls(text) == [("search_products", {"query": "Catan"}), ("view_cart", {})]
+
+
+def test_arguments_encoded_twice_are_decoded_once_more():
+    doubled = json.dumps(json.dumps({"query": "คาทาน"}, ensure_ascii=False), ensure_ascii=False)
+    parsed = parse_native_tool_calls([{"id": "chatcmpl-tool-9", "type": "function",
+                                       "function": {"name": "search_products", "arguments": doubled}}])
+    assert [(c.name, c.arguments) for c in parsed.calls] == [("search_products", {"query": "คาทาน"})]
+    plain_string = parse_native_tool_calls([{"function": {"name": "x", "arguments": json.dumps("hello")}}])
+    assert plain_string.calls == [] and "not an object" in plain_string.errors[0]
