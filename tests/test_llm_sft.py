@@ -71,8 +71,8 @@ def generate(shop, settings, count: int, seed: int = 7) -> list[dict]:
             _say(session, customer_id, "user", "อยากคุยกับพนักงานค่ะ")          # the bot hands over; staff answer
             _say(session, customer_id, "assistant", "ทางร้านแจ้งพนักงานแล้วค่ะ", "llm",
                  [{"name": "handoff_to_staff", "arguments": {}, "result": {"request_id": 1}}])
-            _say(session, customer_id, "assistant", f"สวัสดีค่ะ คุณ{person['name']} พนักงานรับเรื่องแล้วค่ะ "
-                 f"จะโทรกลับที่ {person['phone']} นะคะ", "staff")
+            _say(session, customer_id, "staff", f"สวัสดีค่ะ คุณ{person['name']} พนักงานรับเรื่องแล้วค่ะ "
+                 f"จะโทรกลับที่ {person['phone']} นะคะ")       # as shop/handoff.py records a staff reply
             _say(session, customer_id, "user", "[ปุ่ม] a=confirm&t=131000")  # a button: nothing typed
             _say(session, customer_id, "assistant", "สร้างคำสั่งซื้อแล้วค่ะ", "offline")
             _say(session, customer_id, "user", "ขอบคุณค่ะ")

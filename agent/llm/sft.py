@@ -33,7 +33,6 @@ from shop.models import ChatMessage, Customer, Order
 
 FORMATS = ("chatml", "instruction")
 CONTEXT_MESSAGES = 6          # earlier messages given with each example
-EXPORTED_AGENTS = ("llm", "staff")
 _NOT_WORDS = ("[รูปภาพ]", "[ปุ่ม]")   # photos and button presses: nothing typed to learn from
 
 
@@ -87,7 +86,7 @@ def customer_examples(session: Session, customer: Customer, *, since: datetime |
             if later.role == "user":
                 break
             answers.append(later)
-        staff = [answer for answer in answers if answer.agent == "staff"]
+        staff = [answer for answer in answers if answer.role == "staff"]   # shop/handoff.py writes these
         if staff:
             chosen, calls = "\n".join(answer.text for answer in staff), []
             agent = "staff"

@@ -1,14 +1,14 @@
 """chat_messages: which agent wrote a reply and the tool calls behind it (fine-tuning export)
 
 Revision ID: 0016
-Revises: 0001
+Revises: 0006
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0016'
-down_revision = '0001'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -66,7 +66,7 @@ class ChatMessage(Base):
     role: Mapped[str] = mapped_column(String(16))  # user | assistant
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # Who wrote an assistant line (llm | offline | staff) and the tool calls behind it
+    # Who wrote an assistant line (llm | offline) and the tool calls behind it
     # ([{"name", "arguments", "result"}]): what `salesbot export sft` learns from.
     agent: Mapped[str] = mapped_column(String(16), default="", server_default="")
     tool_calls: Mapped[list | None] = mapped_column(JSONType, default=None)
