@@ -1,12 +1,13 @@
-"""LLM agent cost per turn on scripted conversations, and visual tokens per photo before/after resizing.
+"""GPU work per LLM turn over a purchase with the shop's real tools, and visual tokens per photo.
 
 Runs the real loop (agent.llm.loop) and client (inference.client) over HTTP against the fake vLLM server
-from tests/ (a TEST DOUBLE: scripted model output, no model). Prompt tokens are the fake server's
-`usage`, estimated the way the app estimates them (text ≈ 3 characters per token, images 1 token per
-28×28 block + 2); a real Qwen2.5 tokenizer gives different absolute numbers, the comparison between
-modes and turns is what this shows. Timings are loopback HTTP + our code, not model latency.
+from tests/ (a TEST DOUBLE: no model; its answers come from a scripted policy that reads the prompt).
+Per request it reports the fake server's accounting: prompt tokens, the start identical to the previous
+request's, the start found in any earlier request (vLLM's automatic prefix caching), completion tokens;
+per run requests per turn. Tokens are estimated like the app does (text ≈ 3 characters a token, images
+1 token per 28×28 block + 2); a real Qwen2.5 tokenizer gives other absolute numbers.
 
-    .venv/bin/python bench/llm.py
+    PYTHAINLP_OFFLINE=1 .venv/bin/python bench/llm.py
 """
 from __future__ import annotations
 
