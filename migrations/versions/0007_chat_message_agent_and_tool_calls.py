@@ -1,13 +1,13 @@
 """chat_messages: which agent wrote a reply and the tool calls behind it (fine-tuning export)
 
-Revision ID: 0016
+Revision ID: 0007
 Revises: 0006
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0016'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
