@@ -142,7 +142,7 @@ def product_json(product: Product, score: float | None = None) -> dict:
         "edition_lang": product.edition_lang, "listing_tag": product.listing_tag, "category": product.category_th,
         "price_satang": product.price_satang, "price_text": format_baht(product.price_satang),
         "list_price_satang": product.list_price_satang, "on_sale": product.price_satang < product.list_price_satang,
-        "stock": max(product.stock, 0), "in_stock": product.stock > 0,
+        "stock": max(product.stock, 0), "in_stock": product.stock > 0, "image_url": product.image_url,
         "min_players": fact(product.min_players, "min_players"),
         "max_players": fact(product.max_players, "max_players"),
         "min_minutes": product.min_minutes, "max_minutes": fact(product.max_minutes, "play_minutes"),

@@ -16,6 +16,7 @@ COMMANDS = {
     "customers": "bot.commands.customers:customers",
     "handoff": "bot.commands.handoff:handoff",
     "eval": "bot.commands.eval:eval_group",
+    "line": "bot.commands.line:line",
     "serve": "bot.commands.service:serve",
     "dev": "bot.commands.dev:dev",
     "worker": "bot.commands.service:worker",

@@ -35,7 +35,7 @@ def summary_to_confirm(reply: TurnReply) -> dict | None:
     return None
 
 
-def attachment(reply: TurnReply) -> dict | None:
+def attachment(reply: TurnReply, hero: flex.HeroUrl | None = None) -> dict | None:
     calls = reply.tool_calls
     qr = _last(calls, {"create_payment_qr"})
     if qr is not None:
@@ -52,7 +52,7 @@ def attachment(reply: TurnReply) -> dict | None:
     if listing is not None:
         products = _products(listing)
         if products:
-            return flex.product_carousel(products)
+            return flex.product_carousel(products, hero=hero)
     return None
 
 
@@ -65,9 +65,10 @@ def default_suggestions(reply: TurnReply) -> list[Suggestion]:
     return phrases.MAIN_MENU
 
 
-def compose(reply: TurnReply, extra: list[dict] | None = None) -> list[dict]:
+def compose(reply: TurnReply, extra: list[dict] | None = None, hero: flex.HeroUrl | None = None) -> list[dict]:
+    """`hero(product)`: the URL of a product card's picture (None: cards without pictures)."""
     messages = [text(reply.text)] if reply.text else []
-    extra_attachment = attachment(reply)
+    extra_attachment = attachment(reply, hero)
     if extra_attachment is not None:
         messages.append(extra_attachment)
     messages.extend(extra or [])

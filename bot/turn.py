@@ -4,6 +4,8 @@
     postback          → the deterministic action the button carries (add to cart, pay, ...)
     text              → the LLM agent when one is configured and healthy, else the offline Thai agent
     image             → slip QR found? payments decide : box photo → LLM vision, or ask for the name
+    sticker, location, audio, video, file, the rich menu's postbacks → bot.events
+    any event from a group or room → bot.groups (catalogue answers only, nothing personal)
 
 The customer is always the event's LINE user; agents get tools already bound to that customer.
 """
@@ -17,7 +19,10 @@ from agent.offline import phrases
 from agent.offline.dialogue import OfflineAgent
 from agent.reply import TurnReply
 from agent.tools import ToolContext
+from bot import events, profiles
 from bot.compose import compose, summary_to_confirm
+from bot.groups import run_group_turn
+from bot.product_images import hero_url
 from bot.slip_replies import slip_messages
 from shop.customers import get_or_create_customer
 from shop.db import Database
@@ -27,15 +32,18 @@ from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 
-UNSUPPORTED = "ขออภัยค่ะ ทางร้านรับได้เฉพาะข้อความและรูปภาพนะคะ พิมพ์คำถามมาได้เลยค่ะ"
 IMAGE_MISSING = "ได้รับรูปแล้วค่ะ แต่ทางร้านเปิดรูปไม่สำเร็จ รบกวนส่งรูปอีกครั้งนะคะ"
 
 
 def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
     """Return LINE message objects (plain JSON dicts, as in the Messaging API) answering `event`."""
-    user_id = (event.get("source") or {}).get("userId")
+    source = event.get("source") or {}
+    hero = lambda product: hero_url(settings, product)  # noqa: E731 - the cards' picture, per product
+    if source.get("type") in ("group", "room"):
+        return run_group_turn(db, settings, event, hero=hero)
+    user_id = source.get("userId")
     if not user_id:
-        return []  # a group or room event without a user: nothing to answer for a shop
+        return []
     kind = event.get("type")
     with db.session() as session:
         customer = get_or_create_customer(session, user_id)
@@ -45,9 +53,12 @@ def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
         if kind == "follow":
             customer.followed = True
         customer_id, state = customer.id, dict(customer.state or {})
+        known_name, fetched_at = customer.display_name, customer.profile_fetched_at
+    name = profiles.display_name(db, settings, user_id, cached=known_name, fetched_at=fetched_at,
+                                 wait=profiles.FOLLOW_WAIT_SECONDS if kind == "follow" else 0.0)
 
     with ToolSession(ToolContext(db, settings, customer_id)) as tools:
-        turn = Turn(db, settings, customer_id, state, tools)
+        turn = Turn(db, settings, customer_id, state, tools, customer_name=name, hero=hero)
         messages = turn.answer(event)
     with db.session() as session:
         from shop.models import ChatMessage, Customer
@@ -64,23 +75,35 @@ def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
 
 def _customer_words(event: dict) -> str:
     message = event.get("message") or {}
-    if message.get("type") == "text":
+    kind = message.get("type")
+    if kind == "text":
         return message.get("text", "")
-    if message.get("type") == "image":
-        return "[รูปภาพ]"
+    if kind == "sticker":
+        return f"[สติกเกอร์: {', '.join(message.get('keywords') or [])}]" + (f" {message['text']}" if message.get("text") else "")
+    if kind == "location":
+        return f"[ตำแหน่ง] {message.get('title') or ''} {message.get('address') or ''}".strip()
+    if kind in WORDS_FOR:
+        return WORDS_FOR[kind]
     if event.get("type") == "postback":
         return f"[ปุ่ม] {event.get('postback', {}).get('data', '')}"
     return ""
 
 
+WORDS_FOR = {"image": "[รูปภาพ]", "audio": "[ข้อความเสียง]", "video": "[วิดีโอ]", "file": "[ไฟล์]"}
+MESSAGE_HANDLERS = {"sticker": events.answer_sticker, "location": events.answer_location,
+                    "audio": events.answer_media, "video": events.answer_media, "file": events.answer_media}
+
+
 class Turn:
     """Answers one event for one customer; holds the customer's dialogue state while it does."""
 
-    def __init__(self, db: Database, settings: Settings, customer_id: int, state: dict, tools: ToolSession):
+    def __init__(self, db: Database, settings: Settings, customer_id: int, state: dict, tools: ToolSession,
+                 customer_name: str = "", hero=None):
         self.db, self.settings, self.customer_id, self.state, self.tools = db, settings, customer_id, state, tools
+        self.customer_name, self.hero = customer_name, hero
         self.offline = OfflineAgent(self.tools, shop_name=settings.shop_name,
                                     order_expiry_minutes=settings.order_expiry_minutes,
-                                    delivery_fee_satang=settings.delivery_fee_satang)
+                                    delivery_fee_satang=settings.delivery_fee_satang, customer_name=customer_name)
         self.reply_text = ""
         self.reply_agent = "offline"     # who answered, and the tool calls behind it (kept for `export sft`)
         self.reply_tools: list[dict] = []
@@ -89,34 +112,49 @@ class Turn:
         kind = event.get("type")
         message = event.get("message") or {}
         if kind == "follow":
-            return self._send(self.offline.greet(self.state))
+            return self.send(self.offline.greet(self.state))
         if kind == "postback":
-            action = actions.decode((event.get("postback") or {}).get("data", ""))
-            if action is None:
-                return self._send(TurnReply(phrases.NOT_UNDERSTOOD, suggestions=phrases.MAIN_MENU))
-            return self._send(self.offline.respond(self.state, action=action))
-        if kind == "message" and message.get("type") != "image" and self._taken_over_by_staff():
+            return self._answer_postback((event.get("postback") or {}).get("data", ""))
+        if kind != "message":
+            return []
+        if message.get("type") != "image" and self._taken_over_by_staff():
             return []  # a person is answering this chat; the customer's words are kept for them
-        if kind == "message" and message.get("type") == "text":
-            return self._send(self._answer_text(message.get("text", "")))
-        if kind == "message" and message.get("type") == "image":
+        if message.get("type") == "text":
+            return self.answer_text(message.get("text", ""))
+        if message.get("type") == "image":
             return self._answer_image(message.get("id", ""))
-        if kind == "message":
-            return self._send(TurnReply(UNSUPPORTED, suggestions=phrases.MAIN_MENU))
-        return []
+        handler = MESSAGE_HANDLERS.get(message.get("type"))
+        if handler is not None:
+            return handler(self, message)
+        return self.send(TurnReply(phrases.NOT_UNDERSTOOD, suggestions=phrases.MAIN_MENU))
 
     def _taken_over_by_staff(self) -> bool:
         with self.db.session() as session:
             return active_handoff(session, self.customer_id, self.settings.handoff_timeout_minutes) is not None
 
-    def _send(self, reply: TurnReply, extra: list[dict] | None = None) -> list[dict]:
+    def send(self, reply: TurnReply, extra: list[dict] | None = None) -> list[dict]:
         self.reply_text = reply.text
         self.reply_agent = reply.agent
         self.reply_tools = [{"name": call.name, "arguments": call.arguments, "result": call.result}
                             for call in reply.tool_calls]
-        return compose(reply, extra)
+        return compose(reply, extra, hero=self.hero)
+
+    def _answer_postback(self, data: str) -> list[dict]:
+        own = events.answer_bot_postback(self, data)
+        if own is not None:
+            return own
+        action = actions.decode(data)
+        if action is None:
+            return self.send(TurnReply(phrases.NOT_UNDERSTOOD, suggestions=phrases.MAIN_MENU))
+        return self.send(self.offline.respond(self.state, action=action))
 
     # ---- text -------------------------------------------------------------------------------
+
+    def answer_text(self, text: str) -> list[dict]:
+        settled = events.answer_pending_proposal(self, text)
+        if settled is not None:
+            return settled
+        return self.send(self._answer_text(text))
 
     def _answer_text(self, text: str) -> TurnReply:
         llm = self._llm()
@@ -153,10 +191,10 @@ class Turn:
             data = media.data if media is not None else None
             media_id = media.id if media is not None else None
         if not data:
-            return self._send(TurnReply(IMAGE_MISSING))
+            return self.send(TurnReply(IMAGE_MISSING))
         reading = read_slip_image(data)
         if reading.kind == "promptpay":
-            return self._send(TurnReply(phrases.IMAGE_IS_PAYMENT_QR))
+            return self.send(TurnReply(phrases.IMAGE_IS_PAYMENT_QR))
         if reading.kind == "slip" or (reading.kind != "invalid_image" and self._awaiting_payment()):
             return self._check_slip(data, reading, media_id)
         llm = self._llm()
@@ -164,8 +202,8 @@ class Turn:
             reply = llm.answer(self.customer_id, text=None, image_jpeg=data)
             if reply is not None:
                 self._hand_over_to_offline(reply)
-                return self._send(reply)
-        return self._send(TurnReply(phrases.IMAGE_NOT_SLIP, suggestions=phrases.MAIN_MENU))
+                return self.send(reply)
+        return self.send(TurnReply(phrases.IMAGE_NOT_SLIP, suggestions=phrases.MAIN_MENU))
 
     def _awaiting_payment(self) -> bool:
         status = self.tools.call_tool("get_order_status", {})

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-from functools import lru_cache
-from pathlib import Path
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from shop.fonts import FontMissing, find_thai_font, fit_font
 from shop.money import format_baht
 
 log = logging.getLogger(__name__)
@@ -22,27 +20,6 @@ log = logging.getLogger(__name__)
 MAX_SIDE = 1024
 PREVIEW_SIDE = 240
 QUIET_ZONE_MODULES = 4
-FONT_DIRS = ("/usr/share/fonts/truetype/tlwg", "/usr/share/fonts/opentype/tlwg", "/usr/share/fonts/truetype/thai")
-FONT_NAMES = ("Loma.ttf", "Garuda.ttf", "Sawasdee.ttf", "Loma.otf", "Garuda.otf")
-
-
-class FontMissing(RuntimeError):
-    """No Thai-capable font: captions would print as boxes."""
-
-
-@lru_cache(maxsize=1)
-def find_thai_font() -> Path:
-    """Locate a Thai font; SALESBOT_THAI_FONT overrides. Raises FontMissing with the fix."""
-    override = os.environ.get("SALESBOT_THAI_FONT")
-    candidates = [Path(override)] if override else []
-    candidates += [Path(folder) / name for folder in FONT_DIRS for name in FONT_NAMES]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise FontMissing("no Thai font found: install Debian package fonts-thai-tlwg (make system-deps) "
-                      "or set SALESBOT_THAI_FONT to a .ttf that has Thai glyphs")
-
-
 def _qr_matrix(payload: str) -> list[list[bool]]:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE_MODULES)
     code.add_data(payload)
@@ -68,16 +45,6 @@ def _caption_lines(amount_satang: int | None, caption: str | None) -> list[str]:
     return lines
 
 
-def _fit_font(text: str, width: int, start: int) -> ImageFont.FreeTypeFont:
-    path = str(find_thai_font())
-    size = start
-    font = ImageFont.truetype(path, size)
-    while size > 12 and font.getlength(text) > width:
-        size -= 2
-        font = ImageFont.truetype(path, size)
-    return font
-
-
 def render_qr_png(payload: str, *, amount_satang: int | None = None, caption: str | None = None) -> bytes:
     """PNG of the QR (quiet zone kept), with the amount and a caption such as the shop name under it."""
     lines = _caption_lines(amount_satang, caption)
@@ -96,7 +63,7 @@ def render_qr_png(payload: str, *, amount_satang: int | None = None, caption: st
     draw = ImageDraw.Draw(canvas)
     top = code.height
     for index, line in enumerate(lines):
-        font = _fit_font(line, code.width - 40, 60 if index == 0 else 44)
+        font = fit_font(line, code.width - 40, 60 if index == 0 else 44)
         draw.text((code.width // 2, top), line, font=font, fill=0, anchor="mt")
         top += 70 if index == 0 else 56
     return _png(canvas)

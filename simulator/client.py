@@ -92,6 +92,43 @@ class SimulatorClient:
     def follow(self, user: str) -> Answer:
         return self._post(f"/chats/{user}/messages", {"follow": True})
 
+    def send(self, user: str, body: dict) -> Answer:
+        """Any message body the JSON API takes (text, sticker, location, audio, video, file, ...)."""
+        return self._post(f"/chats/{user}/messages", body)
+
+    def sticker(self, user: str, *keywords: str, package_id: str = "446", sticker_id: str = "1988") -> Answer:
+        return self.send(user, {"sticker": {"packageId": package_id, "stickerId": sticker_id,
+                                            "keywords": list(keywords)}})
+
+    def location(self, user: str, address: str | None, *, title: str = "ตำแหน่งของฉัน",
+                 latitude: float = 13.7563, longitude: float = 100.5018) -> Answer:
+        location = {"title": title, "latitude": latitude, "longitude": longitude}
+        if address:
+            location["address"] = address
+        return self.send(user, {"location": location})
+
+    # -- groups: members write in a group chat the bot is in
+
+    def group(self, name: str, members: list[str], *, joined: bool = True) -> dict:
+        response = self.http.post("/groups", json={"name": name, "members": members, "joined": joined})
+        if response.status_code >= 400:
+            raise SimulatorError(response.status_code, response.json())
+        return response.json()
+
+    def group_send(self, group: str, sender: str, body: dict) -> Answer:
+        return self._post(f"/groups/{group}/messages", {"from": sender, **body})
+
+    def group_say(self, group: str, sender: str, text: str) -> Answer:
+        return self.group_send(group, sender, {"text": text})
+
+    def group_event(self, group: str, kind: str, body: dict | None = None) -> Answer:
+        """kind: "join", "leave" or "members" (body {"join": [...]} or {"leave": [...]})."""
+        return self._post(f"/groups/{group}/{kind}", body or {})
+
+    def rich_menu(self) -> dict | None:
+        """The default rich menu the chat shows (areas and their actions), or None."""
+        return self.http.get("/richmenu").json()["richmenu"]
+
     def pay(self, user: str, mode: str = "normal", amount: str | None = None) -> Answer:
         """Pay the bot's last PromptPay QR in this chat; `raw["transfer"]` is the bank's record."""
         return self._post(f"/chats/{user}/pay", {"mode": mode, "amount": amount})

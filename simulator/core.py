@@ -19,7 +19,7 @@ import httpx
 
 from simulator import events as ev
 from simulator.bank import Bank, BankError, PromptPayQR, Transfer, find_promptpay, render_slip
-from simulator.rules import LineError, check_messages
+from simulator.rules import LineError, check_messages, check_rich_menu, check_rich_menu_image
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,29 @@ class Customer:
 
 
 @dataclass
+class Group:
+    """A group (or room) chat with several simulated customers and, once joined, the bot."""
+    chat_id: str
+    name: str
+    members: list[str] = field(default_factory=list)
+    joined: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "group" if self.chat_id.startswith("C") else "room"
+
+
+@dataclass
+class RichMenu:
+    rich_menu_id: str
+    request: dict
+    image: bytes | None = None
+    content_type: str = ""
+
+
+@dataclass
 class ReplyToken:
-    user_id: str
+    chat_id: str
     event_id: str
     issued: float          # event time (never changes)
     expires: float         # 60 s after the event or its latest redelivery
@@ -127,7 +148,12 @@ class Simulator:
 
     def _reset_state(self) -> None:
         self.customers: dict[str, Customer] = {}
+        self.groups: dict[str, Group] = {}
         self.transcripts: dict[str, list[dict]] = {}
+        self.quote_tokens: dict[str, str] = {}          # quote token -> chat it belongs to
+        self.read_tokens: dict[str, tuple[str, int]] = {}   # markAsReadToken -> (chat, entry seq)
+        self.rich_menus: dict[str, RichMenu] = {}
+        self.default_rich_menu: str | None = None
         self.log: list[dict] = []
         self.tokens: dict[str, ReplyToken] = {}
         self.retry_keys: dict[str, tuple[float, str, list[dict]]] = {}
@@ -160,6 +186,32 @@ class Simulator:
     def customer(self, user_id: str) -> Customer | None:
         with self._lock:
             return self.customers.get(user_id)
+
+    def add_group(self, name: str, members: list[str], *, chat_id: str | None = None, room: bool = False,
+                  joined: bool = True) -> Group:
+        """A group (or room) of known customers; `joined`: the bot is already in it."""
+        with self._lock:
+            if chat_id and chat_id in self.groups:
+                return self.groups[chat_id]
+            unknown = [m for m in members if m not in self.customers]
+            if unknown:
+                raise KeyError(unknown[0])
+            group = Group(chat_id or (ev.new_room_id() if room else ev.new_group_id()), name, list(members), joined)
+            self.groups[group.chat_id] = group
+            self.transcripts[group.chat_id] = []
+            self._changed.notify_all()
+            return group
+
+    def group(self, chat_id: str) -> Group | None:
+        with self._lock:
+            return self.groups.get(chat_id)
+
+    def group_list(self) -> list[Group]:
+        with self._lock:
+            return list(self.groups.values())
+
+    def _chat_known(self, chat_id) -> bool:
+        return isinstance(chat_id, str) and (chat_id in self.customers or chat_id in self.groups)
 
     def _record(self, user_id: str, entry: dict) -> dict:
         """Append to a chat transcript (caller holds the lock)."""
@@ -209,7 +261,9 @@ class Simulator:
             report.error("May not be empty", "replyToken")
         with self._lock:
             token = self.tokens.get(token_value) if isinstance(token_value, str) else None
-            user_id = token.user_id if token else None
+            user_id = token.chat_id if token else None
+            if user_id:
+                self._check_quotes(report, user_id, messages)
             self._fail_on(report, user_id, "reply", messages)
             if token is None or token.used or time.time() > token.expires:
                 why = ("unknown" if token is None else "already used" if token.used else "expired")
@@ -217,7 +271,7 @@ class Simulator:
                 self._violation(user_id, "reply", error, f"reply token {why}", messages)
                 raise error
             token.used = True
-            return self._deliver(token.user_id, messages, via="reply", event_id=token.event_id,
+            return self._deliver(token.chat_id, messages, via="reply", event_id=token.event_id,
                                  warnings=report.warnings)
 
     def push(self, body: dict, retry_key: str | None) -> tuple[list[dict], str]:
@@ -235,7 +289,9 @@ class Simulator:
         if not isinstance(to, str) or not to:
             report.error("May not be empty", "to")
         with self._lock:
-            known = to if isinstance(to, str) and to in self.customers else None
+            known = to if self._chat_known(to) else None
+            if known:
+                self._check_quotes(report, known, messages)
             if retry_key is not None:
                 self._forget_old_retry_keys()
                 if retry_key in self.retry_keys:
@@ -249,7 +305,11 @@ class Simulator:
                 error = LineError(400, "The property, 'to', in the request body is invalid (line: -, column: -)")
                 self._violation(None, "push", error, f"push to unknown user {to!r}", messages)
                 raise error
-            if not self.customers[to].following:
+            if to in self.groups and not self.groups[to].joined:
+                error = LineError(400, "The bot is not a member of this group or room")
+                self._violation(to, "push", error, "push to a group the bot has left", messages)
+                raise error
+            if to in self.customers and not self.customers[to].following:
                 report.warn("this customer has blocked the account: LINE accepts the push but the customer "
                             "never sees it", "to")
             sent = self._deliver(to, messages, via="push", warnings=report.warnings)
@@ -271,6 +331,35 @@ class Simulator:
             customer.loading_until = time.time() + seconds
             self._changed.notify_all()
         self.note("api", f"loading animation {seconds} s", {"chatId": chat_id}, user_id=chat_id)
+
+    def mark_as_read(self, body: dict) -> None:
+        """POST /v2/bot/chat/markAsRead: the customer's messages up to this one show "read"."""
+        token = body.get("markAsReadToken")
+        with self._lock:
+            found = self.read_tokens.get(token) if isinstance(token, str) else None
+            if found is None:
+                raise LineError(400, "The request body has 1 error(s)",
+                                [{"message": "invalid token", "property": "markAsReadToken"}])
+            chat_id, seq = found
+            for entry in self.transcripts.get(chat_id, []):
+                if entry["from"] == "user" and entry["seq"] <= seq:
+                    entry["read"] = True
+            self._changed.notify_all()
+        self.note("api", "mark as read", {"markAsReadToken": token}, user_id=chat_id)
+
+    def _check_quotes(self, report, chat_id: str, messages) -> None:
+        """A quoteToken must be one LINE issued in this chat (a customer's message or one the bot sent),
+        and only text and sticker messages can quote."""
+        if not isinstance(messages, list):
+            return
+        for index, message in enumerate(messages):
+            if not isinstance(message, dict) or "quoteToken" not in message:
+                continue
+            prop = f"messages[{index}].quoteToken"
+            if message.get("type") not in ("text", "textV2", "sticker"):
+                report.error("quoteToken is not supported for this message type", prop)
+            elif self.quote_tokens.get(message["quoteToken"]) != chat_id:
+                report.error("invalid quote token", prop)
 
     def content(self, message_id: str) -> Content | None:
         with self._lock:
@@ -305,16 +394,21 @@ class Simulator:
     def _deliver(self, user_id: str, messages: list[dict], *, via: str, event_id: str | None = None,
                  warnings: list[dict] = ()) -> list[dict]:
         sent = []
-        customer = self.customers[user_id]
-        customer.loading_until = 0.0  # the indicator disappears when a message arrives
+        if user_id in self.customers:
+            self.customers[user_id].loading_until = 0.0  # the indicator disappears when a message arrives
         for message in messages:
             message_id = ev.new_message_id()
             item = {"id": message_id}
             if message.get("type") in ("text", "sticker"):
                 item["quoteToken"] = ev.new_quote_token()
+                self.quote_tokens[item["quoteToken"]] = user_id
             sent.append(item)
-            entry = self._record(user_id, {"from": "bot", "kind": "message", "via": via, "message": message,
-                                           "message_id": message_id, "event_id": event_id})
+            entry = {"from": "bot", "kind": "message", "via": via, "message": message,
+                     "message_id": message_id, "event_id": event_id}
+            quoted = self._quoted(user_id, message.get("quoteToken"))
+            if quoted is not None:
+                entry["quoted"] = quoted
+            entry = self._record(user_id, entry)
             if message.get("type") == "image":
                 self._decode_later(entry)
         self.note("api", f"{via}: {len(messages)} message(s)",
@@ -323,10 +417,91 @@ class Simulator:
             self.note("warning", f"{via}: {warning['property']}: {warning['message']}", warning, user_id=user_id)
         return sent
 
+    def _quoted(self, chat_id: str, token) -> dict | None:
+        """What a quoting message quotes, for the transcript: the quoted entry's sender and message."""
+        if not token:
+            return None
+        for entry in reversed(self.transcripts.get(chat_id, [])):
+            message = entry.get("message") or {}
+            event_message = (entry.get("event") or {}).get("message") or {}
+            if event_message.get("quoteToken") == token or entry.get("_quote_token") == token:
+                return {"seq": entry["seq"], "from": entry["from"], "message": message}
+        return None
+
     def _forget_old_retry_keys(self) -> None:
         cutoff = time.time() - RETRY_KEY_TTL
         for key in [k for k, (at, _, _) in self.retry_keys.items() if at < cutoff]:
             del self.retry_keys[key]
+
+    # ------------------------------------------------------------ rich menus (platform side)
+
+    def create_rich_menu(self, body: dict) -> str:
+        check_rich_menu(body).raise_if_failed()
+        rich_menu_id = "richmenu-" + uuid.uuid4().hex
+        with self._lock:
+            self.rich_menus[rich_menu_id] = RichMenu(rich_menu_id, body)
+            self._changed.notify_all()
+        self.note("api", f"rich menu created ({len(body['areas'])} areas)", {"richMenuId": rich_menu_id, **body})
+        return rich_menu_id
+
+    def _rich_menu(self, rich_menu_id: str) -> RichMenu:
+        menu = self.rich_menus.get(rich_menu_id)
+        if menu is None:
+            raise LineError(404, "Not found")
+        return menu
+
+    def upload_rich_menu_image(self, rich_menu_id: str, data: bytes, content_type: str) -> None:
+        with self._lock:
+            menu = self._rich_menu(rich_menu_id)
+            if menu.image is not None:
+                raise LineError(400, "An image has already been uploaded to the richmenu")
+            size = menu.request["size"]
+            check_rich_menu_image(data, content_type, size["width"], size["height"])
+            menu.image, menu.content_type = bytes(data), content_type
+            self._changed.notify_all()
+        self.note("api", f"rich menu image uploaded ({len(data) // 1024} KB)", {"richMenuId": rich_menu_id})
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        with self._lock:
+            menu = self._rich_menu(rich_menu_id)
+            if menu.image is None:
+                raise LineError(400, "must upload richmenu image before applying it to user")
+            self.default_rich_menu = rich_menu_id
+            self._changed.notify_all()
+        self.note("api", "default rich menu set", {"richMenuId": rich_menu_id})
+
+    def default_rich_menu_id(self) -> str:
+        with self._lock:
+            if self.default_rich_menu is None:
+                raise LineError(404, "no default richmenu")
+            return self.default_rich_menu
+
+    def cancel_default_rich_menu(self) -> None:
+        with self._lock:
+            self.default_rich_menu = None
+            self._changed.notify_all()
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        with self._lock:
+            self._rich_menu(rich_menu_id)
+            del self.rich_menus[rich_menu_id]
+            if self.default_rich_menu == rich_menu_id:
+                self.default_rich_menu = None
+            self._changed.notify_all()
+        self.note("api", "rich menu deleted", {"richMenuId": rich_menu_id})
+
+    def rich_menu_list(self) -> list[dict]:
+        with self._lock:
+            return [{"richMenuId": m.rich_menu_id, **m.request} for m in self.rich_menus.values()]
+
+    def rich_menu(self, rich_menu_id: str) -> RichMenu:
+        with self._lock:
+            return self._rich_menu(rich_menu_id)
+
+    def default_rich_menu_shown(self) -> RichMenu | None:
+        """What the chat shows under the conversation (one-to-one chats only, as in LINE)."""
+        with self._lock:
+            return self.rich_menus.get(self.default_rich_menu) if self.default_rich_menu else None
 
     # ------------------------------------------------------------ PromptPay QR in the bot's images
 
@@ -381,24 +556,42 @@ class Simulator:
             self.contents[message_id] = Content(data, content_type, user_id)
         return message_id
 
-    def send(self, user_id: str, event: dict, shown: dict | None, callback_url: str) -> dict:
-        """Sign and POST one event; record it (and what the customer sees) first. Returns a summary."""
+    def send(self, chat_id: str, event: dict, shown: dict | None, callback_url: str) -> dict:
+        """Sign and POST one event in a one-to-one chat (`chat_id` = the user) or a group; record it (and
+        what the chat shows) first. Returns a summary."""
         with self._lock:
-            customer = self.customers[user_id]
-            if event["type"] == "follow":
+            customer = self.customers.get(chat_id)
+            group = self.groups.get(chat_id)
+            if customer is not None and event["type"] == "follow":
                 customer.following = True
-            elif event["type"] == "unfollow":
+            elif customer is not None and event["type"] == "unfollow":
                 customer.following = False
+            elif group is not None and event["type"] == "join":
+                group.joined = True
+            elif group is not None and event["type"] == "leave":
+                group.joined = False
+            elif group is not None and event["type"] == "memberJoined":
+                group.members += [m["userId"] for m in event["joined"]["members"] if m["userId"] not in group.members]
+            elif group is not None and event["type"] == "memberLeft":
+                gone = {m["userId"] for m in event["left"]["members"]}
+                group.members = [m for m in group.members if m not in gone]
             if "replyToken" in event:
                 now = time.time()
-                self.tokens[event["replyToken"]] = ReplyToken(user_id, event["webhookEventId"], now,
+                self.tokens[event["replyToken"]] = ReplyToken(chat_id, event["webhookEventId"], now,
                                                               now + REPLY_TOKEN_TTL)
             self.sent_events[event["webhookEventId"]] = event
-            self._record(user_id, {"from": "user", "kind": shown.get("kind", "message") if shown else "event",
-                                   "message": shown.get("message") if shown else None,
-                                   "label": shown.get("label") if shown else None,
-                                   "event_id": event["webhookEventId"], "event": event})
-        return self._post(user_id, event, callback_url)
+            sender = (event.get("source") or {}).get("userId")
+            entry = self._record(chat_id, {
+                "from": "user", "kind": shown.get("kind", "message") if shown else "event",
+                "message": shown.get("message") if shown else None, "label": shown.get("label") if shown else None,
+                "sender": sender, "sender_name": self.customers[sender].display_name if sender in self.customers else None,
+                "event_id": event["webhookEventId"], "event": event})
+            message = event.get("message") or {}
+            if message.get("quoteToken"):
+                self.quote_tokens[message["quoteToken"]] = chat_id
+            if message.get("markAsReadToken"):
+                self.read_tokens[message["markAsReadToken"]] = (chat_id, entry["seq"])
+        return self._post(chat_id, event, callback_url)
 
     def redeliver(self, event_id: str, callback_url: str) -> dict:
         """Send an event again as LINE's redelivery does: same id and reply token, isRedelivery true."""
@@ -411,7 +604,8 @@ class Simulator:
             now = time.time()
             if token and not token.used and now - token.issued < REDELIVERY_TOKEN_LIMIT:
                 token.expires = now + REPLY_TOKEN_TTL
-            user_id = again["source"]["userId"]
+            user_id = self.tokens[again["replyToken"]].chat_id if again.get("replyToken") in self.tokens \
+                else ev.chat_of(again["source"])
             self._record(user_id, {"from": "system", "kind": "redelivery", "event_id": event_id, "event": again})
         return self._post(user_id, again, callback_url)
 

@@ -41,12 +41,36 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _base(event_type: str, user_id: str, *, reply: bool) -> dict:
+def new_group_id() -> str:
+    """Group IDs are "C" and 32 hex digits, room IDs "R" and 32 hex digits."""
+    return "C" + secrets.token_hex(16)
+
+
+def new_room_id() -> str:
+    return "R" + secrets.token_hex(16)
+
+
+def new_read_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def source_of(user_id: str | None, chat_id: str | None = None) -> dict:
+    """The `source` object: a one-to-one chat, or a group/room (with the member who acted, if any)."""
+    if chat_id is None or chat_id == user_id:
+        return {"type": "user", "userId": user_id}
+    kind, key = ("group", "groupId") if chat_id.startswith("C") else ("room", "roomId")
+    source = {"type": kind, key: chat_id}
+    if user_id:
+        source["userId"] = user_id
+    return source
+
+
+def _base(event_type: str, user_id: str | None, *, reply: bool, chat_id: str | None = None) -> dict:
     event = {
         "type": event_type,
         "mode": "active",
         "timestamp": _now_ms(),
-        "source": {"type": "user", "userId": user_id},
+        "source": source_of(user_id, chat_id),
         "webhookEventId": str(ULID()),
         "deliveryContext": {"isRedelivery": False},
     }
@@ -55,33 +79,78 @@ def _base(event_type: str, user_id: str, *, reply: bool) -> dict:
     return event
 
 
-def text_event(user_id: str, text: str) -> dict:
-    event = _base("message", user_id, reply=True)
-    event["message"] = {"type": "text", "id": new_message_id(), "quoteToken": new_quote_token(), "text": text}
+def message_event(user_id: str, message: dict, chat_id: str | None = None) -> dict:
+    """A message event. `message` is the content without `id` (added); a `quoteToken` is added for
+    the types LINE quotes (text, sticker, image, video) and a `markAsReadToken` in one-to-one chats."""
+    event = _base("message", user_id, reply=True, chat_id=chat_id)
+    content = {"id": message.pop("id", None) or new_message_id(), **message}
+    if content["type"] in QUOTABLE:
+        content["quoteToken"] = new_quote_token()
+    if event["source"]["type"] == "user":
+        content["markAsReadToken"] = new_read_token()
+    event["message"] = content
     return event
 
 
-def image_event(user_id: str, message_id: str, image_set: tuple[str, int, int] | None = None) -> dict:
+QUOTABLE = ("text", "sticker", "image", "video")
+
+
+def text_event(user_id: str, text: str, chat_id: str | None = None) -> dict:
+    return message_event(user_id, {"type": "text", "text": text}, chat_id)
+
+
+def image_event(user_id: str, message_id: str, image_set: tuple[str, int, int] | None = None,
+                chat_id: str | None = None) -> dict:
     """An image the user sent; its bytes are served by the content endpoint under `message_id`.
 
     `image_set` = (set id, 1-based index, total) when several images were sent together.
     """
-    event = _base("message", user_id, reply=True)
-    message = {"type": "image", "id": message_id, "quoteToken": new_quote_token(),
-               "contentProvider": {"type": "line"}}
+    message = {"type": "image", "id": message_id, "contentProvider": {"type": "line"}}
     if image_set is not None:
         set_id, index, total = image_set
         message["imageSet"] = {"id": set_id, "index": index, "total": total}
-    event["message"] = message
-    return event
+    return message_event(user_id, message, chat_id)
+
+
+def sticker_event(user_id: str, package_id: str, sticker_id: str, keywords: list[str] | None = None,
+                  *, resource_type: str = "STATIC", text: str | None = None, chat_id: str | None = None) -> dict:
+    message = {"type": "sticker", "packageId": package_id, "stickerId": sticker_id,
+               "stickerResourceType": resource_type}
+    if keywords:
+        message["keywords"] = keywords[:15]   # LINE sends at most 15
+    if text:
+        message["text"] = text[:100]
+    return message_event(user_id, message, chat_id)
+
+
+def location_event(user_id: str, latitude: float, longitude: float, *, title: str | None = None,
+                   address: str | None = None, chat_id: str | None = None) -> dict:
+    message = {"type": "location", "latitude": latitude, "longitude": longitude}
+    if title:
+        message["title"] = title
+    if address:
+        message["address"] = address
+    return message_event(user_id, message, chat_id)
+
+
+def media_event(user_id: str, kind: str, *, duration_ms: int | None = None, file_name: str | None = None,
+                file_size: int | None = None, chat_id: str | None = None) -> dict:
+    """Audio, video or file: the content itself is not simulated (the shop does not download it)."""
+    if kind == "file":
+        message = {"type": "file", "fileName": file_name or "document.pdf", "fileSize": int(file_size or 0)}
+    else:
+        message = {"type": kind, "contentProvider": {"type": "line"}}
+        if duration_ms is not None:
+            message["duration"] = int(duration_ms)
+    return message_event(user_id, message, chat_id)
 
 
 def new_image_set_id() -> str:
     return secrets.token_hex(16).upper()
 
 
-def postback_event(user_id: str, data: str, params: dict | None = None) -> dict:
-    event = _base("postback", user_id, reply=True)
+def postback_event(user_id: str, data: str, params: dict | None = None, chat_id: str | None = None) -> dict:
+    event = _base("postback", user_id, reply=True, chat_id=chat_id)
     event["postback"] = {"data": data}
     if params:
         event["postback"]["params"] = params
@@ -97,6 +166,28 @@ def follow_event(user_id: str, *, is_unblocked: bool = False) -> dict:
 def unfollow_event(user_id: str) -> dict:
     """Unfollow events carry no reply token."""
     return _base("unfollow", user_id, reply=False)
+
+
+def join_event(chat_id: str) -> dict:
+    """The bot was added to a group or room (no user in the source)."""
+    return _base("join", None, reply=True, chat_id=chat_id)
+
+
+def leave_event(chat_id: str) -> dict:
+    """The bot was removed from a group (no reply token: nothing can be said any more)."""
+    return _base("leave", None, reply=False, chat_id=chat_id)
+
+
+def member_joined_event(chat_id: str, user_ids: list[str]) -> dict:
+    event = _base("memberJoined", None, reply=True, chat_id=chat_id)
+    event["joined"] = {"members": [{"type": "user", "userId": user_id} for user_id in user_ids]}
+    return event
+
+
+def member_left_event(chat_id: str, user_ids: list[str]) -> dict:
+    event = _base("memberLeft", None, reply=False, chat_id=chat_id)
+    event["left"] = {"members": [{"type": "user", "userId": user_id} for user_id in user_ids]}
+    return event
 
 
 def as_redelivery(event: dict) -> dict:
@@ -116,3 +207,8 @@ def sign(body: bytes, channel_secret: str) -> str:
     """X-Line-Signature: base64 of HMAC-SHA256 over the body bytes, keyed by the channel secret."""
     digest = hmac.new(channel_secret.encode("utf-8"), body, hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
+
+
+def chat_of(source: dict) -> str:
+    """The chat an event's source belongs to: the group or room, else the user."""
+    return source.get("groupId") or source.get("roomId") or source.get("userId") or ""

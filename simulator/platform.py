@@ -106,3 +106,72 @@ def profile(user_id: str):
     if found is None:
         raise LineError(404, "Not found")
     return line_json(found)
+
+
+@bp.post("/v2/bot/chat/markAsRead")
+def mark_as_read():
+    _no_retry_key()
+    simulator().mark_as_read(_json_body())
+    return line_json({})
+
+
+# ---------------------------------------------------------------- rich menus
+
+@bp.before_request
+def _allow_rich_menu_images() -> None:
+    if request.method == "POST" and request.path.endswith("/content"):
+        request.max_content_length = 4 * 1024 * 1024   # so the 1 MB rule answers as LINE does, not werkzeug
+
+
+@bp.post("/v2/bot/richmenu")
+def create_rich_menu():
+    _no_retry_key()
+    return line_json({"richMenuId": simulator().create_rich_menu(_json_body())})
+
+
+@bp.get("/v2/bot/richmenu/list")
+def rich_menu_list():
+    return line_json({"richmenus": simulator().rich_menu_list()})
+
+
+@bp.get("/v2/bot/richmenu/<rich_menu_id>")
+def get_rich_menu(rich_menu_id: str):
+    menu = simulator().rich_menu(rich_menu_id)
+    return line_json({"richMenuId": menu.rich_menu_id, **menu.request})
+
+
+@bp.delete("/v2/bot/richmenu/<rich_menu_id>")
+def delete_rich_menu(rich_menu_id: str):
+    simulator().delete_rich_menu(rich_menu_id)
+    return line_json({})
+
+
+@bp.post("/v2/bot/richmenu/<rich_menu_id>/content")
+def upload_rich_menu_image(rich_menu_id: str):
+    simulator().upload_rich_menu_image(rich_menu_id, request.get_data(), request.headers.get("Content-Type", ""))
+    return line_json({})
+
+
+@bp.get("/v2/bot/richmenu/<rich_menu_id>/content")
+def download_rich_menu_image(rich_menu_id: str):
+    menu = simulator().rich_menu(rich_menu_id)
+    if menu.image is None:
+        raise LineError(404, "Not found")
+    return Response(menu.image, mimetype=menu.content_type, headers={"x-line-request-id": str(uuid.uuid4())})
+
+
+@bp.post("/v2/bot/user/all/richmenu/<rich_menu_id>")
+def set_default_rich_menu(rich_menu_id: str):
+    simulator().set_default_rich_menu(rich_menu_id)
+    return line_json({})
+
+
+@bp.get("/v2/bot/user/all/richmenu")
+def get_default_rich_menu():
+    return line_json({"richMenuId": simulator().default_rich_menu_id()})
+
+
+@bp.delete("/v2/bot/user/all/richmenu")
+def cancel_default_rich_menu():
+    simulator().cancel_default_rich_menu()
+    return line_json({})

@@ -104,6 +104,16 @@ def _check_message(report: Report, index: int, message) -> None:
     elif kind == "image":
         for key in ("originalContentUrl", "previewImageUrl"):
             _check_image_url(report, message.get(key), f"{prop}.{key}", body_level=True)
+    elif kind == "sticker":
+        for key in ("packageId", "stickerId"):
+            if not isinstance(message.get(key), str) or not message.get(key):
+                report.error("May not be empty", f"{prop}.{key}")
+    elif kind == "location":
+        for key in ("title", "address"):
+            _check_text(report, message.get(key), 100, f"{prop}.{key}")
+        for key in ("latitude", "longitude"):
+            if not isinstance(message.get(key), (int, float)) or isinstance(message.get(key), bool):
+                report.error("must be a number", f"{prop}.{key}")
     elif kind == "flex":
         _check_text(report, message.get("altText"), MAX_ALT_TEXT, f"{prop}.altText")
         contents = message.get("contents")
@@ -298,6 +308,9 @@ class FlexChecker:
         elif kind in ("image", "icon"):
             _check_image_url(self.report, node.get("url"), f"{self.message_prop}.contents{pointer}/url",
                              body_level=False, details=_Relay(self, f"{pointer}/url"))
+            if "aspectRatio" in node and not _aspect_ratio_ok(node["aspectRatio"]):
+                self.fail("aspectRatio must be {width}:{height} with each 1 to 100000 and the height at most "
+                          "3 times the width", f"{pointer}/aspectRatio")
         elif kind == "button":
             self.action(node.get("action"), f"{pointer}/action", label_required=True)
         elif kind == "video":
@@ -315,3 +328,81 @@ class _Relay:
 
     def append(self, detail: dict) -> None:
         self.checker.fail(detail["message"], self.pointer)
+
+
+def _aspect_ratio_ok(value) -> bool:
+    try:
+        width, height = (int(part) for part in str(value).split(":"))
+    except ValueError:
+        return False
+    return 1 <= width <= 100000 and 1 <= height <= 100000 and height <= 3 * width
+
+
+# ---------------------------------------------------------------- rich menus
+
+RICH_MENU_SIZES = ((2500, 1686), (2500, 843))
+MAX_RICH_MENU_AREAS = 20
+MAX_RICH_MENU_IMAGE = 1024 * 1024
+MAX_CHAT_BAR_TEXT = 14
+RICH_MENU_IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+def check_rich_menu(body) -> Report:
+    """A rich menu object as POST /v2/bot/richmenu checks it."""
+    report = Report()
+    if not isinstance(body, dict):
+        report.error("must be an object", "richmenu")
+        return report
+    size = body.get("size") if isinstance(body.get("size"), dict) else {}
+    width, height = size.get("width"), size.get("height")
+    if (width, height) not in RICH_MENU_SIZES:
+        report.error("size must be 2500x1686 or 2500x843", "size")
+    if not isinstance(body.get("selected"), bool):
+        report.error("must be specified", "selected")
+    name = body.get("name")
+    if not isinstance(name, str) or not name or len(name) > 300:
+        report.error("Length must be between 1 and 300", "name")
+    bar = body.get("chatBarText")
+    if not isinstance(bar, str) or not bar or len(bar) > MAX_CHAT_BAR_TEXT:
+        report.error(f"Length must be between 1 and {MAX_CHAT_BAR_TEXT}", "chatBarText")
+    areas = body.get("areas")
+    if not isinstance(areas, list) or not 1 <= len(areas) <= MAX_RICH_MENU_AREAS:
+        report.error(f"Size must be between 1 and {MAX_RICH_MENU_AREAS}", "areas")
+        return report
+    for i, area in enumerate(areas):
+        prop = f"areas[{i}]"
+        bounds = area.get("bounds") if isinstance(area, dict) else None
+        if not isinstance(bounds, dict) or not all(isinstance(bounds.get(k), int) for k in ("x", "y", "width", "height")):
+            report.error("must be specified", f"{prop}.bounds")
+        elif isinstance(width, int) and isinstance(height, int) and (
+                bounds["x"] < 0 or bounds["y"] < 0 or bounds["width"] < 1 or bounds["height"] < 1
+                or bounds["x"] + bounds["width"] > width or bounds["y"] + bounds["height"] > height):
+            report.error("the area is outside the rich menu", f"{prop}.bounds")
+        problem = action_problem(area.get("action") if isinstance(area, dict) else None,
+                                 max_label=MAX_ACTION_LABEL, label_required=False)
+        if problem:
+            message, sub = problem
+            report.error(message, f"{prop}.action{'.' + sub if sub else ''}")
+    return report
+
+
+def check_rich_menu_image(data: bytes, content_type: str, width: int, height: int) -> None:
+    """POST /v2/bot/richmenu/{id}/content: JPEG or PNG, at most 1 MB, exactly the menu's size."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    kind = RICH_MENU_IMAGE_TYPES.get((content_type or "").split(";")[0].strip().lower())
+    if kind is None:
+        raise LineError(415, "Unsupported media type")
+    if len(data) > MAX_RICH_MENU_IMAGE:
+        raise LineError(413, f"The image is larger than 1 MB ({len(data):,} bytes)")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            found, size = image.format, image.size
+    except (UnidentifiedImageError, OSError):
+        raise LineError(400, "The image could not be read as JPEG or PNG") from None
+    if found != kind:
+        raise LineError(400, f"The image is {found}, but Content-Type says {content_type}")
+    if size != (width, height):
+        raise LineError(400, f"The image is {size[0]}x{size[1]}; this rich menu is {width}x{height}")

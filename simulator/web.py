@@ -31,6 +31,8 @@ bp.register_blueprint(platform.bp, url_prefix="/line")
 MAX_API_BODY = 16 * 1024 * 1024     # a 10 MB image is ~13.4 MB as base64
 MAX_TIMEOUT = 120.0
 USER_ID = re.compile(r"U[0-9a-f]{32}")
+GROUP_ID = re.compile(r"[CR][0-9a-f]{32}")
+MEDIA_KINDS = ("audio", "video", "file")
 
 
 @bp.record_once
@@ -103,6 +105,35 @@ def _customer(user: str):
     return sim.customer(user_id) or sim.add_customer(display_name=user, user_id=user_id)
 
 
+def _group_id(alias: str) -> str:
+    return alias if GROUP_ID.fullmatch(alias) else \
+        "C" + hashlib.md5(("group:" + alias).encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _group(alias: str, *, create_with: list[str] | None = None):
+    """A group by ID or alias; created (bot already in it) when `create_with` names its members."""
+    sim = simulator()
+    group = sim.group(_group_id(alias))
+    if group is None and create_with is not None:
+        members = [_customer(member).user_id for member in create_with]
+        group = sim.add_group(alias, members, chat_id=_group_id(alias))
+    if group is None:
+        raise ApiError(404, "not_found", f"no group {alias!r}: create it with POST /sim/api/groups")
+    return group
+
+
+def _group_json(group) -> dict:
+    sim = simulator()
+    return {"chat_id": group.chat_id, "kind": group.kind, "name": group.name, "joined": group.joined,
+            "members": [_customer_json(sim.customer(m)) for m in group.members if sim.customer(m)]}
+
+
+def _chat_id(chat: str) -> str:
+    """A transcript's chat: a group (by ID or alias) when one exists, else a customer."""
+    group = simulator().group(_group_id(chat))
+    return group.chat_id if group is not None else _customer(chat).user_id
+
+
 def _customer_json(customer) -> dict:
     return {"user_id": customer.user_id, "display_name": customer.display_name,
             "following": customer.following, "loading": customer.loading_until > time.time()}
@@ -168,7 +199,8 @@ def media(token: str):
 
 @bp.get("/api/chats")
 def list_chats():
-    return json_response({"chats": [_customer_json(c) for c in simulator().customer_list()]})
+    return json_response({"chats": [_customer_json(c) for c in simulator().customer_list()],
+                          "groups": [_group_json(g) for g in simulator().group_list()]})
 
 
 @bp.post("/api/chats")
@@ -183,30 +215,104 @@ def add_chat():
 
 @bp.get("/api/chats/<user>/transcript")
 def transcript(user: str):
-    customer = _customer(user)
+    chat_id = _chat_id(user)
     try:
         after = int(request.args.get("after", 0))
     except ValueError:
         raise ApiError(400, "bad_request", "after must be an integer") from None
-    return json_response({"chat": _customer_json(customer), "entries": simulator().transcript(customer.user_id, after),
-                    "last_seq": simulator().last_seq()})
+    sim = simulator()
+    chat = _group_json(sim.group(chat_id)) if sim.group(chat_id) else _customer_json(sim.customer(chat_id))
+    return json_response({"chat": chat, "entries": sim.transcript(chat_id, after), "last_seq": sim.last_seq()})
 
 
-def _events_for(user_id: str, body: dict) -> list[tuple[dict, dict | None]]:
-    """The webhook events (and what the chat shows for each) one API request asks to send."""
+def _string(value, name: str, limit: int | None = None) -> str:
+    if not isinstance(value, str) or not value.strip() or (limit and len(value) > limit):
+        raise ApiError(400, "bad_request", f"{name} must be a non-empty string"
+                       + (f" of at most {limit} characters" if limit else ""))
+    return value
+
+
+def _sticker(user_id: str, sticker, chat_id: str | None):
+    if not isinstance(sticker, dict):
+        raise ApiError(400, "bad_request", 'sticker must be an object: {"packageId", "stickerId", "keywords"}')
+    keywords = sticker.get("keywords") or []
+    if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
+        raise ApiError(400, "bad_request", "sticker.keywords must be a list of words")
+    resource = sticker.get("stickerResourceType", "STATIC")
+    if resource not in STICKER_RESOURCE_TYPES:
+        raise ApiError(400, "bad_request", f"stickerResourceType must be one of {', '.join(STICKER_RESOURCE_TYPES)}")
+    text = sticker.get("text")
+    if text is not None:
+        _string(text, "sticker.text", 100)
+    event = ev.sticker_event(user_id, _string(str(sticker.get("packageId", "")), "sticker.packageId"),
+                             _string(str(sticker.get("stickerId", "")), "sticker.stickerId"), keywords,
+                             resource_type=resource, text=text, chat_id=chat_id)
+    return event, {"message": {k: v for k, v in event["message"].items() if k not in ("id", "quoteToken",
+                                                                                       "markAsReadToken")}}
+
+
+def _location(user_id: str, location, chat_id: str | None):
+    if not isinstance(location, dict):
+        raise ApiError(400, "bad_request", 'location must be an object: {"title", "address", "latitude", "longitude"}')
+    try:
+        latitude, longitude = float(location["latitude"]), float(location["longitude"])
+    except (KeyError, TypeError, ValueError):
+        raise ApiError(400, "bad_request", "location.latitude and location.longitude must be numbers") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ApiError(400, "bad_request", "latitude must be within ±90 and longitude within ±180")
+    title, address = location.get("title"), location.get("address")
+    for name, value in (("title", title), ("address", address)):
+        if value is not None:
+            _string(value, f"location.{name}", 100)
+    event = ev.location_event(user_id, latitude, longitude, title=title, address=address, chat_id=chat_id)
+    return event, {"message": {k: v for k, v in event["message"].items() if k not in ("id", "markAsReadToken")}}
+
+
+def _media(user_id: str, kind: str, spec, chat_id: str | None):
+    spec = spec if isinstance(spec, dict) else {}
+    duration = spec.get("duration")
+    if kind != "file" and duration is not None and (not isinstance(duration, int) or duration <= 0):
+        raise ApiError(400, "bad_request", f"{kind}.duration must be a positive number of milliseconds")
+    if kind == "file":
+        size = spec.get("fileSize", 20480)
+        if not isinstance(size, int) or size <= 0:
+            raise ApiError(400, "bad_request", "file.fileSize must be a positive number of bytes")
+        event = ev.media_event(user_id, "file", file_name=_string(spec.get("fileName", "document.pdf"),
+                                                                  "file.fileName", 200),
+                               file_size=size, chat_id=chat_id)
+    else:
+        event = ev.media_event(user_id, kind, duration_ms=duration or 5000, chat_id=chat_id)
+    return event, {"message": {k: v for k, v in event["message"].items() if k not in ("id", "quoteToken",
+                                                                                       "markAsReadToken")}}
+
+
+STICKER_RESOURCE_TYPES = ("STATIC", "ANIMATION", "SOUND", "ANIMATION_SOUND", "POPUP", "POPUP_SOUND", "CUSTOM",
+                          "MESSAGE", "NAME_TEXT", "PER_STICKER_TEXT")
+
+
+def _events_for(user_id: str, body: dict, chat_id: str | None = None) -> list[tuple[dict, dict | None]]:
+    """The webhook events (and what the chat shows for each) one API request asks to send; `chat_id`
+    is the group or room when the customer writes there."""
     sim = simulator()
     if "text" in body:
         text = body["text"]
         if not isinstance(text, str) or not text.strip():
             raise ApiError(400, "bad_request", "text must be a non-empty string")
-        return [(ev.text_event(user_id, text), {"message": {"type": "text", "text": text}})]
+        return [(ev.text_event(user_id, text, chat_id), {"message": {"type": "text", "text": text}})]
+    if "sticker" in body:
+        return [_sticker(user_id, body["sticker"], chat_id)]
+    if "location" in body:
+        return [_location(user_id, body["location"], chat_id)]
+    for kind in MEDIA_KINDS:
+        if kind in body:
+            return [_media(user_id, kind, body[kind], chat_id)]
     if "postback" in body:
         postback = body["postback"]
         data = postback.get("data") if isinstance(postback, dict) else None
         if not isinstance(data, str) or not data:
             raise ApiError(400, "bad_request", "postback.data must be a non-empty string")
         display = postback.get("displayText")
-        event = ev.postback_event(user_id, data, postback.get("params"))
+        event = ev.postback_event(user_id, data, postback.get("params"), chat_id)
         if display:
             return [(event, {"message": {"type": "text", "text": display}})]
         return [(event, {"kind": "event", "label": f"postback: {data}"})]
@@ -216,16 +322,18 @@ def _events_for(user_id: str, body: dict) -> list[tuple[dict, dict | None]]:
             raise ApiError(400, "bad_request", "images_base64 must be a list of 1 to 10 images")
         ids = [sim.store_image(user_id, _decode_image(item)) for item in images]
         set_id = ev.new_image_set_id() if len(ids) > 1 else None
-        return [(ev.image_event(user_id, message_id, (set_id, i, len(ids)) if set_id else None),
+        return [(ev.image_event(user_id, message_id, (set_id, i, len(ids)) if set_id else None, chat_id),
                  {"message": {"type": "image", "originalContentUrl": _media_url(message_id)}})
                 for i, message_id in enumerate(ids, start=1)]
+    if chat_id is not None and (body.get("follow") or body.get("unfollow")):
+        raise ApiError(400, "bad_request", "follow and unfollow happen in one-to-one chats, not in groups")
     if body.get("follow"):
         return [(ev.follow_event(user_id, is_unblocked=bool(body.get("is_unblocked"))),
                  {"kind": "event", "label": "เพิ่มเพื่อน (follow)"})]
     if body.get("unfollow"):
         return [(ev.unfollow_event(user_id), {"kind": "event", "label": "บล็อก (unfollow)"})]
     raise ApiError(400, "bad_request", 'send one of "text", "postback", "image_base64", "images_base64", '
-                                       '"follow" or "unfollow"')
+                                       '"sticker", "location", "audio", "video", "file", "follow" or "unfollow"')
 
 
 def _send_and_wait(user_id: str, items: list[tuple[dict, dict | None]], timeout: float, settle: float, **extra):
@@ -279,7 +387,7 @@ def redeliver(event_id: str):
         raise ApiError(404, "not_found", f"no event {event_id} was sent in this session") from None
     entries = []
     if listen:
-        user_id = sim.sent_events[event_id]["source"]["userId"]
+        user_id = ev.chat_of(sim.sent_events[event_id]["source"])
         entries = sim.wait_for_answer(user_id, before, listen, settle=min(0.5, listen)) or []
     return json_response({"webhook": hook, "entries": entries,
                           "messages": [e["message"] for e in entries if e["kind"] == "message"]})
@@ -314,6 +422,100 @@ def pay(user: str):
     shown = {"message": {"type": "image", "originalContentUrl": _media_url(message_id)}}
     return _send_and_wait(customer.user_id, [(ev.image_event(customer.user_id, message_id), shown)], timeout,
                           settle, transfer=transfer.as_json())
+
+
+# ---------------------------------------------------------------- groups and rooms
+
+@bp.post("/api/groups")
+def add_group():
+    """{"name": "เพื่อนบอร์ดเกม", "members": ["alice", "bob"], "room": false, "joined": true}"""
+    body = _json()
+    members = body.get("members") or []
+    if not isinstance(members, list) or not members or not all(isinstance(m, str) and m for m in members):
+        raise ApiError(400, "bad_request", "members must be a non-empty list of customer names or IDs")
+    name = _string(body.get("name") or "กลุ่มเพื่อน", "name", 60)
+    ids = [_customer(member).user_id for member in members]
+    chat_id = None if body.get("room") else _group_id(name)
+    group = simulator().add_group(name, ids, chat_id=chat_id, room=bool(body.get("room")),
+                                  joined=bool(body.get("joined", True)))
+    return json_response(_group_json(group), 201)
+
+
+@bp.post("/api/groups/<group>/messages")
+def send_group_message(group: str):
+    """A member writes in the group: {"from": "alice", "text": "..."} (or sticker, postback, ...)."""
+    timeout, settle = _timeout(), _settle()
+    body = _json()
+    sender = body.get("from")
+    if not isinstance(sender, str) or not sender:
+        raise ApiError(400, "bad_request", '"from" must name the member who writes')
+    chat = _group(group, create_with=[sender])
+    member = _customer(sender)
+    if member.user_id not in chat.members:
+        raise ApiError(409, "not_a_member", f"{sender} is not a member of {chat.name}; add them first")
+    if not chat.joined:
+        raise ApiError(409, "bot_not_in_group", "the bot is not in this group: send a join event first")
+    items = _events_for(member.user_id, body, chat.chat_id)
+    return _send_and_wait(chat.chat_id, items, timeout, settle)
+
+
+@bp.post("/api/groups/<group>/join")
+def group_join(group: str):
+    """The bot is invited into the group: a join event (with a reply token)."""
+    timeout, settle = _timeout(), _settle()
+    chat = _group(group)
+    return _send_and_wait(chat.chat_id, [(ev.join_event(chat.chat_id), {"kind": "event",
+                                                                         "label": "ร้านถูกเชิญเข้ากลุ่ม (join)"})],
+                          timeout, settle)
+
+
+@bp.post("/api/groups/<group>/leave")
+def group_leave(group: str):
+    """The bot is removed from the group: a leave event (no reply token)."""
+    chat = _group(group)
+    return _send_and_wait(chat.chat_id, [(ev.leave_event(chat.chat_id), {"kind": "event",
+                                                                          "label": "ร้านถูกนำออกจากกลุ่ม (leave)"})],
+                          _timeout(), _settle())
+
+
+@bp.post("/api/groups/<group>/members")
+def group_members(group: str):
+    """{"join": ["carol"]} → memberJoined (with a reply token); {"leave": ["bob"]} → memberLeft."""
+    timeout, settle = _timeout(), _settle()
+    chat = _group(group)
+    body = _json()
+    joining, leaving = body.get("join") or [], body.get("leave") or []
+    if not (isinstance(joining, list) and isinstance(leaving, list)) or not (joining or leaving):
+        raise ApiError(400, "bad_request", 'send {"join": [names]} or {"leave": [names]}')
+    items = []
+    if joining:
+        ids = [_customer(name).user_id for name in joining]
+        names = ", ".join(simulator().customer(i).display_name for i in ids)
+        items.append((ev.member_joined_event(chat.chat_id, ids), {"kind": "event", "label": f"{names} เข้ากลุ่ม"}))
+    if leaving:
+        ids = [_customer(name).user_id for name in leaving]
+        names = ", ".join(simulator().customer(i).display_name for i in ids)
+        items.append((ev.member_left_event(chat.chat_id, ids), {"kind": "event", "label": f"{names} ออกจากกลุ่ม"}))
+    return _send_and_wait(chat.chat_id, items, timeout, settle)
+
+
+# ---------------------------------------------------------------- the rich menu, as the chat shows it
+
+@bp.get("/api/richmenu")
+def shown_rich_menu():
+    menu = simulator().default_rich_menu_shown()
+    if menu is None:
+        return json_response({"richmenu": None})
+    return json_response({"richmenu": {"richMenuId": menu.rich_menu_id, **menu.request,
+                                       "image_url": url_for(".rich_menu_image", rich_menu_id=menu.rich_menu_id)}})
+
+
+@bp.get("/richmenu/<rich_menu_id>.img")
+def rich_menu_image(rich_menu_id: str):
+    menu = simulator().rich_menus.get(rich_menu_id)
+    if menu is None or menu.image is None:
+        abort(404)
+    return Response(menu.image, mimetype=menu.content_type)
 
 
 @bp.get("/api/log")

@@ -267,3 +267,27 @@ def running_service(db, turn=None, **overrides):
             thread.join(timeout=5)
 
     return running()
+
+
+def seeded_service(db, **overrides):
+    """Context manager: `running_service` on `db` made fresh (tables dropped and created) and seeded with
+    the demo shop (shop_data); the tables are dropped again afterwards."""
+    from contextlib import contextmanager
+
+    from shop_data import seed_shop
+
+    from shop.db import Base
+
+    @contextmanager
+    def running():
+        Base.metadata.drop_all(db.engine)
+        Base.metadata.create_all(db.engine)
+        seed_shop(db)
+        try:
+            with running_service(db, **overrides) as url:
+                yield url
+        finally:
+            Base.metadata.drop_all(db.engine)
+            db.engine.dispose()
+
+    return running()

@@ -16,8 +16,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from shop_data import DELIVERY, PRODUCTS, seed_shop, stock_of
-from simulator_bot import running_service
+from shop_data import DELIVERY, PRODUCTS, stock_of
+from simulator_bot import seeded_service
 from sqlalchemy import delete, select, update
 
 import shop.models  # noqa: F401 - registers every table
@@ -80,28 +80,16 @@ class Shop:
         return stock_of(self.db, sku)
 
 
-def _create_tables(db: Database) -> Database:
-    Base.metadata.drop_all(db.engine)
-    Base.metadata.create_all(db.engine)
-    return db
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def service(request, tmp_path_factory):
     if request.param == "sqlite":
         db = Database(f"sqlite:///{tmp_path_factory.mktemp('conversation') / 'shop.db'}")
     else:
         db = Database(request.getfixturevalue("postgres_url"))
-    _create_tables(db)
-    seed_shop(db)
-    try:
-        with running_service(db) as url:
-            shop = Shop(url, db)
-            yield shop
-            shop.sim.close()
-    finally:
-        Base.metadata.drop_all(db.engine)
-        db.engine.dispose()
+    with seeded_service(db) as url:
+        shop = Shop(url, db)
+        yield shop
+        shop.sim.close()
 
 
 @pytest.fixture

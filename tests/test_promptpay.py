@@ -150,9 +150,10 @@ def test_cli_payload_and_png(tmp_path):
 
 def test_missing_thai_font_still_makes_the_qr(monkeypatch, caplog, tmp_path):
     from payments import qr_image
+    from shop import fonts
 
     qr_image.find_thai_font.cache_clear()
-    monkeypatch.setattr(qr_image, "FONT_DIRS", (str(tmp_path),))
+    monkeypatch.setattr(fonts, "FONT_DIRS", (str(tmp_path),))
     monkeypatch.setenv("SALESBOT_THAI_FONT", str(tmp_path / "missing.ttf"))
     try:
         with pytest.raises(qr_image.FontMissing, match="fonts-thai-tlwg"):

@@ -1,4 +1,5 @@
-"""Talking to the LINE Messaging API with line-bot-sdk v3: reply, push, loading animation, content.
+"""Talking to the LINE Messaging API with line-bot-sdk v3: reply, push, loading animation, content,
+profiles, mark-as-read and the rich menu.
 
 Every call has a timeout (the SDK has none by default). With `LINE_API_BASE_URL` set, one
 `Configuration(host=...)` sends every call, the content download included, to that origin (the
@@ -17,11 +18,13 @@ from linebot.v3.messaging import (
     ApiClient,
     ApiException,
     Configuration,
+    MarkMessagesAsReadByTokenRequest,
     Message,
     MessagingApi,
     MessagingApiBlob,
     PushMessageRequest,
     ReplyMessageRequest,
+    RichMenuRequest,
     ShowLoadingAnimationRequest,
 )
 
@@ -112,14 +115,14 @@ class LineApi:
 
     push_backoff_seconds = 0.5  # wait before push attempt n+1: n * this
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, timeout_seconds: float | None = None):
         configuration = Configuration(access_token=settings.line_channel_access_token.get_secret_value(),
                                       host=settings.line_api_base_url)
         configuration.connection_pool_maxsize = POOL_SIZE  # shared by the worker threads of a process
         self._client = ApiClient(configuration)
         self._messaging = MessagingApi(self._client)
         self._blob = MessagingApiBlob(self._client)
-        seconds = settings.line_timeout_seconds
+        seconds = timeout_seconds or settings.line_timeout_seconds
         self.timeout = (min(3.0, seconds), seconds)  # (connect, read)
 
     def close(self) -> None:
@@ -185,6 +188,76 @@ class LineApi:
         if not data:
             raise ContentError("empty image")
         return Content(data=data, content_type=content_type)
+
+    def get_profile(self, user_id: str) -> dict:
+        """The user's profile (displayName, pictureUrl, language...); LineApiError when LINE refuses."""
+        try:
+            profile = self._messaging.get_profile(user_id, _request_timeout=self.timeout)
+        except _TRANSPORT_ERRORS as exception:
+            raise _error("get profile", exception) from None
+        return profile.to_dict()
+
+    def mark_as_read(self, mark_as_read_token: str) -> bool:
+        """Best effort, like the loading animation: the customer sees "read" on their messages."""
+        try:
+            self._messaging.mark_messages_as_read_by_token(
+                MarkMessagesAsReadByTokenRequest(mark_as_read_token=mark_as_read_token),
+                _request_timeout=self.timeout)
+            return True
+        except _TRANSPORT_ERRORS as exception:
+            log.warning("%s", _error("mark as read", exception))
+            return False
+
+    # ---- rich menus (`salesbot line richmenu`) --------------------------------------------------
+
+    def create_rich_menu(self, request: RichMenuRequest) -> str:
+        try:
+            return self._messaging.create_rich_menu(request, _request_timeout=self.timeout).rich_menu_id
+        except _TRANSPORT_ERRORS as exception:
+            raise _error("create rich menu", exception) from None
+
+    def set_rich_menu_image(self, rich_menu_id: str, data: bytes, content_type: str) -> None:
+        """Upload the picture (api-data.line.me): LINE needs the picture's own Content-Type."""
+        try:
+            self._blob.set_rich_menu_image(rich_menu_id, bytes(data), _headers={"Content-Type": content_type},
+                                           _request_timeout=self.timeout)
+        except _TRANSPORT_ERRORS as exception:
+            raise _error("upload rich menu image", exception) from None
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        try:
+            self._messaging.set_default_rich_menu(rich_menu_id, _request_timeout=self.timeout)
+        except _TRANSPORT_ERRORS as exception:
+            raise _error("set default rich menu", exception) from None
+
+    def default_rich_menu_id(self) -> str | None:
+        """The default rich menu's ID, or None when there is none (LINE answers 404)."""
+        try:
+            return self._messaging.get_default_rich_menu_id(_request_timeout=self.timeout).rich_menu_id
+        except _TRANSPORT_ERRORS as exception:
+            error = _error("get default rich menu", exception)
+            if error.status == 404:
+                return None
+            raise error from None
+
+    def cancel_default_rich_menu(self) -> None:
+        try:
+            self._messaging.cancel_default_rich_menu(_request_timeout=self.timeout)
+        except _TRANSPORT_ERRORS as exception:
+            raise _error("cancel default rich menu", exception) from None
+
+    def rich_menus(self) -> list[dict]:
+        try:
+            listing = self._messaging.get_rich_menu_list(_request_timeout=self.timeout)
+        except _TRANSPORT_ERRORS as exception:
+            raise _error("list rich menus", exception) from None
+        return [menu.to_dict() for menu in listing.richmenus]
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        try:
+            self._messaging.delete_rich_menu(rich_menu_id, _request_timeout=self.timeout)
+        except _TRANSPORT_ERRORS as exception:
+            raise _error("delete rich menu", exception) from None
 
 
 __all__ = ["LineApi", "LineApiError", "ContentError", "Content", "checked_messages", "IMAGE_CONTENT_TYPES"]

@@ -101,6 +101,22 @@ def _close(session, event_id: int, owner: str, status: str, error: str) -> None:
                                              InboxEvent.lease_owner == owner).values(**values))
 
 
+QUOTING_TYPES = ("text", "textV2", "sticker")  # the message types LINE lets quote another message
+
+
+def with_quote(messages: list[dict], event: dict) -> list[dict]:
+    """A late answer (pushed after the reply token expired) quotes the customer's message, so the chat
+    shows what it answers: the event's `quoteToken` on the first text or sticker message."""
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    token = message.get("quoteToken")
+    if not isinstance(token, str) or not token:
+        return messages
+    for index, item in enumerate(messages):
+        if item.get("type") in QUOTING_TYPES and "quoteToken" not in item:
+            return [*messages[:index], {**item, "quoteToken": token}, *messages[index + 1:]]
+    return messages
+
+
 def deliver(db: Database, line: LineApi, *, event_id: int, event: dict, owner: str, lease_seconds: float,
             recorded_now: bool, close_status: str = inbox.DONE, close_error: str = "",
             now_ms: int | None = None) -> list[str]:
@@ -146,6 +162,8 @@ def deliver(db: Database, line: LineApi, *, event_id: int, event: dict, owner: s
             else:
                 if batch.method != "push":
                     _set_method(db, batch.id, "push")  # from now on a retry must push, never reply
+                if batch.sequence == 0 and reply_token:   # the answer came too late for the reply token
+                    messages = with_quote(messages, event)
                 outcome = "push" if line.push(to, messages, batch.retry_key) == "sent" else "duplicate"
         last = index == len(unsent) - 1
         _mark_sent(db, batch.id, (event_id, owner, close_status, close_error) if last else None)

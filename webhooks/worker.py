@@ -73,6 +73,7 @@ class Worker:
             recorded_now = False
             if not batches_of(self.db, row.id):  # a retry after the answer was recorded only resends
                 self._start_loading_animation(event)
+                self._mark_as_read(event)
                 self._keep_customer_image(row, event)
                 messages = self.turn(self.db, self.settings, event)
                 if not isinstance(messages, list):
@@ -107,6 +108,13 @@ class Worker:
         source = event.get("source") or {}
         if event.get("type") in LOADING_EVENT_TYPES and source.get("type") == "user" and source.get("userId"):
             self.line.show_loading_animation(source["userId"])
+
+    def _mark_as_read(self, event: dict) -> None:
+        """The customer sees "read" on their message once a worker takes it (best effort)."""
+        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        token = message.get("markAsReadToken")
+        if event.get("type") == "message" and isinstance(token, str) and token:
+            self.line.mark_as_read(token)
 
     def _keep_customer_image(self, row: InboxEvent, event: dict) -> None:
         """Fetch a customer's photo now (LINE deletes content after a while) and keep it for the turn.

@@ -27,9 +27,10 @@ class OfflineAgent:
     """One turn at a time: `respond(state, text=...)` or `respond(state, action=...)`."""
 
     def __init__(self, tools: ToolSession, *, shop_name: str = "ร้านบอร์ดเกม", order_expiry_minutes: int = 60,
-                 delivery_fee_satang: int = 5000):
+                 delivery_fee_satang: int = 5000, customer_name: str = ""):
         self.tools = tools
         self.shop_name = shop_name
+        self.customer_name = customer_name  # the LINE display name, for greetings ("" when unknown)
         self.order_expiry_minutes = order_expiry_minutes
         self.delivery_fee_satang = delivery_fee_satang
 
@@ -58,7 +59,7 @@ class OfflineAgent:
     def greet(self, state: dict) -> TurnReply:
         self.state, self.calls = state, []
         state.pop("expecting", None)
-        return TurnReply(say.GREETING.format(shop=self.shop_name), suggestions=say.MAIN_MENU)
+        return TurnReply(say.greeting(self.shop_name, self.customer_name), suggestions=say.MAIN_MENU)
 
     # ---- tools --------------------------------------------------------------------------------
 

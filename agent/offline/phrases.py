@@ -8,7 +8,7 @@ from __future__ import annotations
 from agent.reply import Suggestion
 from shop.money import baht_words, format_baht
 
-GREETING = ("สวัสดีค่ะ ยินดีต้อนรับสู่{shop} 🎲\n"
+GREETING = ("สวัสดีค่ะ{name} ยินดีต้อนรับสู่{shop} 🎲\n"
             "ถามเรื่องบอร์ดเกมได้เลยนะคะ เช่น ชื่อเกม ราคา หรือบอกว่าจะเล่นกี่คน "
             "ทางร้านช่วยแนะนำให้ค่ะ")
 THANKS = "ขอบคุณมากค่ะ ถ้าต้องการอะไรเพิ่มเติม ทักมาได้ตลอดเลยนะคะ 😊"
@@ -59,6 +59,11 @@ IMAGE_NOT_SLIP = ("ได้รับรูปแล้วค่ะ แต่ท
                   "รบกวนพิมพ์ชื่อเกมที่ต้องการมาได้เลยนะคะ")
 IMAGE_IS_PAYMENT_QR = ("รูปนี้เป็น QR สำหรับชำระเงินค่ะ ไม่ใช่สลิป "
                        "สแกน QR นี้ในแอปธนาคารเพื่อโอนเงิน แล้วส่งรูปสลิปหลังโอนมาได้เลยนะคะ")
+
+
+def greeting(shop: str, customer_name: str = "") -> str:
+    """The welcome, by name when LINE told us the customer's display name ("สวัสดีค่ะ คุณมานี")."""
+    return GREETING.format(shop=shop, name=f" คุณ{customer_name}" if customer_name else "")
 
 
 def order_status(order: dict) -> str:

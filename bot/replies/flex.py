@@ -3,12 +3,17 @@
 Inputs are plain dicts as the shop tools return them (keys such as sku, name_th, name_en,
 price_satang, stock, min_players ...), so cards look the same whichever agent answered.
 Sizes stay inside LINE's limits: ≤ 12 bubbles per carousel, labels ≤ 40 characters.
+Product bubbles get a hero picture when the caller says where it is (`hero(product) -> URL`, see
+bot.product_images): one aspect ratio for all of them, so the cards of a carousel line up.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from agent import actions
 from agent.offline.phrases import facts_line
 from bot.replies.messages import flex
+from shop.covers import ASPECT_RATIO
 from shop.money import format_baht
 
 GREEN, ORANGE, RED, GREY, BRAND = "#1DB446", "#E08A00", "#D93025", "#888888", "#06C755"
@@ -34,7 +39,16 @@ def stock_line(product: dict) -> dict:
     return _text("มีสินค้าพร้อมส่ง", size="sm", color=GREEN)
 
 
-def product_bubble(product: dict) -> dict:
+HeroUrl = Callable[[dict], str]
+
+
+def hero_image(url: str) -> dict:
+    """The card's picture: full width, 4:3, the whole picture shown (a box photo is never cropped)."""
+    return {"type": "image", "url": url, "size": "full", "aspectRatio": ASPECT_RATIO, "aspectMode": "fit",
+            "backgroundColor": "#FFFFFF"}
+
+
+def product_bubble(product: dict, hero: HeroUrl | None = None) -> dict:
     name_th, name_en = (product.get("name_th") or "").strip(), (product.get("name_en") or "").strip()
     body = [_text(name_th or name_en, weight="bold", size="md")]
     if name_th and name_en:
@@ -53,9 +67,12 @@ def product_bubble(product: dict) -> dict:
     footer = [_button("ดูรายละเอียด", "details", f"ขอดูรายละเอียด {short}", sku=sku)]
     if int(product.get("stock") or 0) > 0:
         footer.insert(0, _button("ใส่ตะกร้า", "add", f"ใส่ {short} ลงตะกร้า", style="primary", sku=sku, q=1))
-    return {"type": "bubble", "size": "kilo",
-            "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
-            "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}}
+    bubble = {"type": "bubble", "size": "kilo",
+              "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
+              "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}}
+    if hero is not None:
+        bubble["hero"] = hero_image(hero(product))
+    return bubble
 
 
 def products_alt_text(products: list[dict]) -> str:
@@ -70,9 +87,9 @@ def products_alt_text(products: list[dict]) -> str:
     return f"สินค้า {len(products)} รายการ: " + ", ".join(one(p) for p in products[:5])[:380]
 
 
-def product_carousel(products: list[dict], alt_text: str | None = None) -> dict:
+def product_carousel(products: list[dict], alt_text: str | None = None, hero: HeroUrl | None = None) -> dict:
     alt_text = alt_text or products_alt_text(products[:MAX_BUBBLES])
-    bubbles = [product_bubble(p) for p in products[:MAX_BUBBLES]]
+    bubbles = [product_bubble(p, hero) for p in products[:MAX_BUBBLES]]
     if len(bubbles) == 1:
         return flex(alt_text, bubbles[0])
     return flex(alt_text, {"type": "carousel", "contents": bubbles})

@@ -14,7 +14,8 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200), default="")
+    display_name: Mapped[str] = mapped_column(String(200), default="")  # LINE profile name (bot.profiles)
+    profile_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when display_name was read
     followed: Mapped[bool] = mapped_column(default=True)
     # Saved shipping details, reused at the next checkout.
     ship_name: Mapped[str] = mapped_column(String(200), default="")

@@ -158,13 +158,33 @@ const FlexRender = (() => {
     box.style.aspectRatio = `${w} / ${h}`;
     if (c.backgroundColor) box.style.backgroundColor = c.backgroundColor;
     const img = el("img");
-    img.src = c.url;
+    img.src = localImage(c.url);
+    if (img.src !== c.url) img.classList.add("substituted");
+    img.dataset.url = c.url;
     img.alt = "";
+    img.addEventListener("error", () => {   // a photo that does not load: the shop's cover instead
+      const cover = coverFor(c.url);
+      if (!img.src.endsWith(cover)) { img.src = cover; img.classList.add("substituted"); }
+    }, { once: true });
     img.style.objectFit = c.aspectMode === "cover" ? "cover" : "contain";
     box.appendChild(img);
     frame.style.justifyContent = ALIGN[c.align || "center"];
     frame.appendChild(box);
     return frame;
+  }
+
+  // Development has no internet: a product photo on another site is shown as the product's generated
+  // cover, which the bot serves (by photo URL) from its own /media when the simulator runs inside it.
+  const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", location.hostname]);
+  const coverFor = (url) => `/media/covers/by-photo?url=${encodeURIComponent(url)}`;
+
+  function localImage(url) {
+    try {
+      const parsed = new URL(url, location.href);
+      return LOCAL_HOSTS.has(parsed.hostname) ? url : coverFor(url);
+    } catch (error) {
+      return url;
+    }
   }
 
   function renderIcon(c) {

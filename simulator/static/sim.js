@@ -4,7 +4,7 @@
 
 const API = document.body.dataset.api;
 const state = {
-  chats: [], current: null, lastSeq: 0, rendered: new Map(), logSeq: 0, logAll: false,
+  chats: [], groups: [], current: null, richMenuId: null, lastSeq: 0, rendered: new Map(), logSeq: 0, logAll: false,
   lastBotEntry: null, payEntry: null, polling: false, pinned: true,
 };
 const $ = (id) => document.getElementById(id);
@@ -57,12 +57,28 @@ function el(tag, cls, text) {
 // ------------------------------------------------------------------ customers
 
 async function loadChats(selectId) {
-  let { chats } = await api("/chats");
+  let { chats, groups } = await api("/chats");
   if (!chats.length) {
     await api("/chats", { method: "POST", body: {} });
-    ({ chats } = await api("/chats"));
+    ({ chats, groups } = await api("/chats"));
   }
   state.chats = chats;
+  // a group is shown like a chat: `user_id` is its chat ID, `isGroup` tells the page to send as a member
+  state.groups = (groups || []).map((g) => ({ user_id: g.chat_id, display_name: g.name, isGroup: true,
+                                               joined: g.joined, members: g.members, following: true }));
+  const groupList = $("group-list");
+  groupList.replaceChildren();
+  for (const group of state.groups) {
+    const item = el("li", "customer group");
+    item.dataset.userId = group.user_id;
+    item.appendChild(el("span", "avatar group", "กลุ่ม"));
+    const info = el("span", "info");
+    info.appendChild(el("b", null, group.display_name));
+    info.appendChild(el("small", null, `${group.members.length} คน` + (group.joined ? "" : " · ร้านไม่ได้อยู่ในกลุ่ม")));
+    item.appendChild(info);
+    item.addEventListener("click", () => selectChat(group.user_id));
+    groupList.appendChild(item);
+  }
   const list = $("customer-list");
   list.replaceChildren();
   for (const chat of chats) {
@@ -81,13 +97,27 @@ async function loadChats(selectId) {
 }
 
 async function selectChat(userId) {
-  const chat = state.chats.find((c) => c.user_id === userId) || state.chats[0];
+  const chat = [...state.chats, ...state.groups].find((c) => c.user_id === userId) || state.chats[0];
   const switched = !state.current || state.current.user_id !== chat.user_id;
   state.current = chat;
   for (const item of document.querySelectorAll(".customer")) {
     item.classList.toggle("active", item.dataset.userId === chat.user_id);
   }
   $("chat-title").textContent = chat.display_name;
+  for (const node of document.querySelectorAll(".group-only")) node.hidden = !chat.isGroup;
+  for (const node of document.querySelectorAll(".one-to-one")) node.classList.toggle("in-group", !!chat.isGroup);
+  if (chat.isGroup) {
+    const sender = $("sender");
+    const previous = sender.value;
+    sender.replaceChildren();
+    for (const member of chat.members) {
+      const option = el("option", null, member.display_name);
+      option.value = member.user_id;
+      sender.appendChild(option);
+    }
+    if (chat.members.some((m) => m.user_id === previous)) sender.value = previous;
+  }
+  showRichMenu();
   if (switched) {
     state.lastSeq = 0;
     state.rendered.clear();
@@ -104,9 +134,13 @@ async function selectChat(userId) {
 // ------------------------------------------------------------------ sending
 
 async function send(body, label) {
-  const user = state.current.user_id;
+  const chat = state.current;
   try {
-    await api(`/chats/${user}/messages?wait=0`, { method: "POST", body });
+    if (chat.isGroup) {
+      await api(`/groups/${chat.user_id}/messages?wait=0`, { method: "POST", body: { ...body, from: $("sender").value } });
+    } else {
+      await api(`/chats/${chat.user_id}/messages?wait=0`, { method: "POST", body });
+    }
   } catch (error) {
     toast(`${label}: ${error.message}`);
   }
@@ -117,6 +151,10 @@ function onAction(action) {
   switch (action.type) {
     case "postback":
       send({ postback: { data: action.data, displayText: action.displayText || null } }, "postback");
+      if (action.inputOption === "openKeyboard") {
+        $("text-input").value = action.fillInText || "";
+        $("text-input").focus();
+      }
       break;
     case "message":
       send({ text: action.text }, "message");
@@ -171,6 +209,7 @@ function renderBotMessage(entry) {
   const row = el("div", "row bot");
   row.appendChild(el("span", "shop-avatar small", "ร้าน"));
   const column = el("div", "column");
+  if (entry.quoted) column.appendChild(el("div", "quote", `↩ ${describe(entry.quoted.message)}`));
   let body;
   switch (message.type) {
     case "text":
@@ -200,7 +239,8 @@ function renderBotMessage(entry) {
       body.appendChild(FlexRender.render(message.contents, onAction));
       break;
     case "sticker":
-      body = el("div", "bubble text", `[สติกเกอร์ ${message.packageId}/${message.stickerId}]`);
+      body = el("div", "bubble sticker", "🙂");
+      body.appendChild(el("small", null, `สติกเกอร์ ${message.packageId}/${message.stickerId}`));
       break;
     default:
       body = el("div", "bubble text", `[${message.type}] ${message.altText || ""}`);
@@ -226,7 +266,19 @@ function renderUserEntry(entry) {
   const row = el("div", "row user");
   const column = el("div", "column");
   const message = entry.message;
-  if (message.type === "image") {
+  if (state.current && state.current.isGroup && entry.sender_name) column.appendChild(el("div", "sender-name", entry.sender_name));
+  if (message.type === "sticker") {
+    const body = el("div", "bubble sticker", STICKER_FACES[(message.keywords || [])[0]] || "🙂");
+    body.appendChild(el("small", null, (message.keywords || []).join(", ") || `${message.packageId}/${message.stickerId}`));
+    column.appendChild(body);
+  } else if (message.type === "location") {
+    const body = el("div", "bubble location");
+    body.appendChild(el("b", null, `📍 ${message.title || "ตำแหน่ง"}`));
+    body.appendChild(el("span", null, message.address || `${message.latitude}, ${message.longitude}`));
+    column.appendChild(body);
+  } else if (["audio", "video", "file"].includes(message.type)) {
+    column.appendChild(el("div", "bubble media", describe(message)));
+  } else if (message.type === "image") {
     const body = el("div", "bubble image");
     const img = el("img");
     img.src = message.originalContentUrl;
@@ -238,6 +290,7 @@ function renderUserEntry(entry) {
     column.appendChild(el("div", "bubble text", message.text));
   }
   const meta = el("div", "meta");
+  if (entry.read) meta.appendChild(el("span", "read", "อ่านแล้ว"));
   meta.appendChild(el("span", "time", clock(entry.at)));
   meta.appendChild(redeliverButton(entry));
   meta.appendChild(rawToggle(entry.event));
@@ -304,14 +357,15 @@ async function poll() {
   if (!state.current || state.polling) return;
   state.polling = true;
   try {
-    const pending = [...state.rendered.values()].filter((r) => r.entry.qr_state === "pending");
+    const pending = [...state.rendered.values()].filter((r) => r.entry.qr_state === "pending"
+                                                         || (r.entry.from === "user" && !r.entry.read && !state.current.isGroup));
     const after = pending.length ? Math.min(state.lastSeq, ...pending.map((r) => r.entry.seq - 1)) : state.lastSeq;
     const data = await api(`/chats/${state.current.user_id}/transcript?after=${after}`);
     const box = $("messages");
     let added = false;
     for (const entry of data.entries) {
       const known = state.rendered.get(entry.seq);
-      if (known && known.entry.qr_state === entry.qr_state) continue;
+      if (known && known.entry.qr_state === entry.qr_state && known.entry.read === entry.read) continue;
       const node = renderEntry(entry);
       if (known) known.node.replaceWith(node);
       else { box.appendChild(node); added = true; }
@@ -323,6 +377,7 @@ async function poll() {
     if (added) scrollToEnd();
     $("loading").hidden = !data.chat.loading;
     await pollLog();
+    await pollRichMenu();
   } catch (error) {
     toast(`โหลดแชตไม่ได้: ${error.message}`);
   } finally {
@@ -351,6 +406,95 @@ async function pollLog() {
     item.appendChild(pre);
     list.prepend(item);
   }
+}
+
+function describe(message) {
+  switch (message && message.type) {
+    case "text": return message.text;
+    case "sticker": return `[สติกเกอร์] ${(message.keywords || []).join(", ")}`;
+    case "image": return "[รูปภาพ]";
+    case "location": return `[ตำแหน่ง] ${message.address || message.title || ""}`;
+    case "audio": return `🎤 ข้อความเสียง ${Math.round((message.duration || 0) / 1000)} วินาที`;
+    case "video": return `🎬 วิดีโอ ${Math.round((message.duration || 0) / 1000)} วินาที`;
+    case "file": return `📄 ${message.fileName} (${Math.round((message.fileSize || 0) / 1024)} KB)`;
+    default: return `[${message ? message.type : "?"}]`;
+  }
+}
+
+// ------------------------------------------------------------------ stickers, locations, media
+
+const STICKER_FACES = { Thanks: "🙏", OK: "👌", Love: "😍", Sad: "😢", Hello: "👋", No: "🙅" };
+const STICKERS = [
+  { label: "ขอบคุณ", packageId: "446", stickerId: "1989", keywords: ["Thanks", "Thank you", "Grateful"] },
+  { label: "โอเค", packageId: "446", stickerId: "1988", keywords: ["OK", "Okay", "Sure"] },
+  { label: "รักเลย", packageId: "446", stickerId: "1990", keywords: ["Love", "Heart"] },
+  { label: "เศร้า", packageId: "446", stickerId: "2008", keywords: ["Sad", "Cry"] },
+  { label: "สวัสดี", packageId: "446", stickerId: "1993", keywords: ["Hello", "Hi"] },
+  { label: "ไม่เอา", packageId: "446", stickerId: "2007", keywords: ["No", "Nope"] },
+];
+
+function buildStickerPicker() {
+  const picker = $("sticker-picker");
+  for (const sticker of STICKERS) {
+    const button = el("button", null, `${STICKER_FACES[sticker.keywords[0]]} ${sticker.label}`);
+    button.type = "button";
+    button.dataset.keywords = sticker.keywords.join(",");
+    button.addEventListener("click", () => {
+      picker.hidden = true;
+      const { packageId, stickerId, keywords } = sticker;
+      send({ sticker: { packageId, stickerId, keywords } }, "sticker");
+    });
+    picker.appendChild(button);
+  }
+}
+
+function sendLocation() {
+  const address = prompt("ที่อยู่ของตำแหน่งที่แชร์ (ว่าง = ไม่มีที่อยู่)",
+                         "99/1 ถนนพระราม 9 แขวงห้วยขวาง เขตห้วยขวาง กรุงเทพมหานคร 10310");
+  if (address === null) return;
+  const location = { title: "ตำแหน่งของฉัน", latitude: 13.7563, longitude: 100.5018 };
+  if (address.trim()) location.address = address.trim();
+  send({ location }, "location");
+}
+
+// ------------------------------------------------------------------ the rich menu
+
+async function pollRichMenu() {
+  const now = Date.now();
+  if (pollRichMenu.at && now - pollRichMenu.at < 2500) return;
+  pollRichMenu.at = now;
+  const { richmenu } = await api("/richmenu");
+  const id = richmenu ? richmenu.richMenuId : null;
+  if (id === state.richMenuId) return;
+  state.richMenuId = id;
+  state.richMenu = richmenu;
+  renderRichMenu();
+}
+
+function renderRichMenu() {
+  const menu = state.richMenu;
+  const box = $("rich-menu-image");
+  box.querySelectorAll(".rich-menu-area").forEach((node) => node.remove());
+  if (!menu) return showRichMenu();
+  box.querySelector("img").src = menu.image_url;
+  $("rich-menu-bar").textContent = `${menu.chatBarText} ▾`;
+  const { width, height } = menu.size;
+  for (const area of menu.areas) {
+    const node = el("div", "rich-menu-area");
+    const b = area.bounds;
+    Object.assign(node.style, { left: `${(100 * b.x) / width}%`, top: `${(100 * b.y) / height}%`,
+                                width: `${(100 * b.width) / width}%`, height: `${(100 * b.height) / height}%` });
+    node.title = area.action.label || area.action.data || area.action.type;
+    if (area.action.type === "postback") node.dataset.postback = area.action.data;
+    node.addEventListener("click", () => onAction(area.action));
+    box.appendChild(node);
+  }
+  showRichMenu();
+}
+
+function showRichMenu() {
+  // LINE shows the default rich menu in one-to-one chats only
+  $("rich-menu").hidden = !state.richMenu || !state.current || !!state.current.isGroup;
 }
 
 // ------------------------------------------------------------------ the simulated bank
@@ -408,6 +552,41 @@ $("add-customer").addEventListener("click", async () => {
     toast(error.message);
   }
 });
+$("sticker-button").addEventListener("click", () => { $("sticker-picker").hidden = !$("sticker-picker").hidden; });
+$("location-button").addEventListener("click", sendLocation);
+$("media-button").addEventListener("change", (event) => {
+  const kind = event.target.value;
+  event.target.value = "";
+  if (kind === "file") send({ file: { fileName: "slip.pdf", fileSize: 48213 } }, "file");
+  else if (kind) send({ [kind]: { duration: 7000 } }, kind);
+});
+$("rich-menu-bar").addEventListener("click", () => $("rich-menu").classList.toggle("collapsed"));
+$("add-group").addEventListener("click", async () => {
+  const name = prompt("ชื่อกลุ่ม (สมาชิก: ลูกค้าจำลองทุกคน)", "ก๊วนบอร์ดเกม");
+  if (!name) return;
+  if (state.chats.length < 2) await api("/chats", { method: "POST", body: {} });
+  const { chats } = await api("/chats");
+  try {
+    const group = await api("/groups", { method: "POST", body: { name, members: chats.map((c) => c.user_id), joined: false } });
+    await loadChats(group.chat_id);
+  } catch (error) {
+    toast(error.message);
+  }
+});
+async function groupAction(path, body, label) {
+  try {
+    await api(`/groups/${state.current.user_id}/${path}?wait=0`, { method: "POST", body });
+  } catch (error) {
+    toast(`${label}: ${error.message}`);
+  }
+  await loadChats(state.current.user_id);
+}
+$("group-join").addEventListener("click", () => groupAction("join", {}, "join"));
+$("group-leave").addEventListener("click", () => groupAction("leave", {}, "leave"));
+$("group-member").addEventListener("click", async () => {
+  const name = prompt("ชื่อสมาชิกใหม่", "ลูกค้าใหม่");
+  if (name) await groupAction("members", { join: [name] }, "memberJoined");
+});
 $("follow").addEventListener("click", async () => { await send({ follow: true }, "follow"); loadChats(); });
 $("unfollow").addEventListener("click", async () => { await send({ unfollow: true }, "unfollow"); loadChats(); });
 $("toggle-log").addEventListener("click", () => document.body.classList.toggle("log-hidden"));
@@ -426,4 +605,5 @@ $("reset").addEventListener("click", async () => {
 $("pay-form").addEventListener("submit", submitPay);
 $("pay-cancel").addEventListener("click", () => $("pay-dialog").close());
 
+buildStickerPicker();
 loadChats().then(() => setInterval(poll, 700));
