@@ -112,6 +112,9 @@ class FakeLine:
                 if self.path == "/v2/bot/chat/loading/start":
                     self._record("loading", body, 202)
                     return self._answer(202, {})
+                if self.path == "/v2/bot/chat/markAsRead":
+                    self._record("read", body, 200)
+                    return self._answer(200, {})
                 kind = {"/v2/bot/message/reply": "reply", "/v2/bot/message/push": "push"}.get(self.path)
                 if kind is None:
                     return self._answer(404, {"message": "Not found"})

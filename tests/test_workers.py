@@ -101,9 +101,20 @@ def test_stale_or_refused_reply_token_falls_back_to_push_with_retry_key(db, fake
     pushes = fake_line.of("push")
     assert {push["body"]["to"] for push in pushes} == {"Ustale", "Urefused"}
     assert all(push["retry_key"] and push["status"] == 200 for push in pushes)
+    quoted = {push["body"]["to"]: push["body"]["messages"][0].get("quoteToken") for push in pushes}
+    assert quoted == {"Ustale": stale["message"]["quoteToken"], "Urefused": refused["message"]["quoteToken"]}
     assert [call["status"] for call in fake_line.of("reply")] == [400]  # only the refused one tried reply
     with db.session() as session:
         assert {batch.method for batch in session.scalars(select(OutboundMessage))} == {"push"}
+
+
+def test_the_customers_message_is_marked_read_when_a_worker_takes_it(db, fake_line, settings_for):
+    event = text_event("สวัสดีค่ะ")
+    event["message"]["markAsReadToken"] = "read-" + uuid.uuid4().hex
+    store(db, event, text_event("ไม่มีโทเคนอ่าน", user="Unoread"))
+    run(db, settings_for(db))
+    assert [call["body"] for call in fake_line.of("read")] == [{"markAsReadToken": event["message"]["markAsReadToken"]}]
+    assert len(fake_line.of("reply")) == 2   # marking is best effort and beside the answer
 
 
 def test_events_without_reply_token_push_only_to_user_chats(db, fake_line, settings_for):
