@@ -12,6 +12,7 @@ The customer is always the event's LINE user; agents get tools already bound to 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from agent import actions
 from agent.mcp_client import ToolSession
@@ -38,7 +39,7 @@ IMAGE_MISSING = "ได้รับรูปแล้วค่ะ แต่ท�
 def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
     """Return LINE message objects (plain JSON dicts, as in the Messaging API) answering `event`."""
     source = event.get("source") or {}
-    hero = lambda product: hero_url(settings, product)  # noqa: E731 - the cards' picture, per product
+    hero = partial(hero_url, settings)   # a product card's picture
     if source.get("type") in ("group", "room"):
         return run_group_turn(db, settings, event, hero=hero)
     user_id = source.get("userId")

@@ -78,3 +78,37 @@ def test_rich_menu_taps_and_product_pictures(page, db, shots):
         expect(azul).to_have_js_property("complete", True)
         assert _loaded(azul) and "/media/covers/by-photo" in azul.get_attribute("src")
         page.screenshot(path=str(shots / "simulator-rich-menu.png"))
+
+
+def test_stickers_locations_and_a_group_chat_in_the_page(page, db):
+    from playwright.sync_api import expect
+
+    seed_shop(db)
+    with running_service(db) as url:
+        page.goto(url + "/sim/")
+        expect(page.locator(".customer.active")).to_have_count(1)
+        page.locator("#sticker-button").click()
+        page.locator('#sticker-picker button[data-keywords^="Thanks"]').click()
+        expect(page.locator(".row.user .bubble.sticker small").last).to_contain_text("Thanks")
+        expect(page.locator(".row.bot .bubble.text").last).to_contain_text("ยินดีค่ะ")
+        expect(page.locator(".row.user .meta .read").last).to_be_visible()   # marked read by the bot
+
+        page.once("dialog", lambda dialog: dialog.accept(dialog.default_value))
+        page.locator("#location-button").click()
+        expect(page.locator(".row.user .bubble.location").last).to_contain_text("ถนนพระราม 9")
+        expect(page.locator(".row.bot .bubble.text").last).to_contain_text("ขอบคุณที่ส่งตำแหน่ง")
+
+        page.select_option("#media-button", "audio")
+        expect(page.locator(".row.bot .bubble.text").last).to_contain_text("ข้อความเสียง")
+
+        page.once("dialog", lambda dialog: dialog.accept("ก๊วนบอร์ดเกม"))
+        page.locator("#add-group").click()
+        expect(page.locator("#group-list .customer.active")).to_have_count(1)
+        expect(page.locator("#rich-menu")).to_be_hidden()
+        page.locator("#group-join").click()
+        expect(page.locator(".row.bot .bubble.text").last).to_contain_text("ขอบคุณที่ชวน")
+        expect(page.locator("#sender option")).to_have_count(2)   # two simulated customers by now
+        page.fill("#text-input", "ขอดูตะกร้าหน่อย")
+        page.press("#text-input", "Enter")
+        expect(page.locator(".row.user .sender-name").last).to_be_visible()
+        expect(page.locator(".row.bot .bubble.text").last).to_contain_text("แชทส่วนตัว")
