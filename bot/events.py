@@ -49,11 +49,11 @@ def answer_sticker(turn: Turn, message: dict) -> list[dict]:
     if message.get("text"):   # a message sticker: the customer typed words on it
         return turn.answer_text(message["text"])
     meaning = stickers.meaning(message.get("keywords"))
+    if PROPOSED in turn.state and meaning in ("ok", "no"):   # the last question was "use this address?"
+        return _settle_proposal(turn, meaning == "ok")
     if turn.state.get("expecting") in YES_NO_QUESTIONS and meaning in ("ok", "no"):
         yes, no = phrases.YES_NO
         return turn.answer_text((yes if meaning == "ok" else no).text)   # as if that chip was tapped
-    if PROPOSED in turn.state and meaning in ("ok", "no"):
-        return _settle_proposal(turn, meaning == "ok")
     return turn.send(TurnReply(stickers.reply_text(meaning, turn.customer_name), suggestions=phrases.MAIN_MENU))
 
 

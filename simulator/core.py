@@ -139,6 +139,9 @@ class Simulator:
         self._changed = threading.Condition(self._lock)
         self._last_seq = 0
         self._http = httpx.Client(timeout=config.webhook_timeout)
+        # rich menus belong to the channel, not to the chats: a reset keeps them, as LINE would
+        self.rich_menus: dict[str, RichMenu] = {}
+        self.default_rich_menu: str | None = None
         self._reset_state()
 
     def _next_seq(self) -> int:
@@ -152,8 +155,6 @@ class Simulator:
         self.transcripts: dict[str, list[dict]] = {}
         self.quote_tokens: dict[str, str] = {}          # quote token -> chat it belongs to
         self.read_tokens: dict[str, tuple[str, int]] = {}   # markAsReadToken -> (chat, entry seq)
-        self.rich_menus: dict[str, RichMenu] = {}
-        self.default_rich_menu: str | None = None
         self.log: list[dict] = []
         self.tokens: dict[str, ReplyToken] = {}
         self.retry_keys: dict[str, tuple[float, str, list[dict]]] = {}

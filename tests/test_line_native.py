@@ -138,6 +138,17 @@ def test_a_location_during_delivery_checkout_fills_the_address_after_confirmatio
     assert order.ship_address == LOCATION_ADDRESS and order.number in text_of(created)
 
 
+def test_an_ok_sticker_accepts_a_proposed_address_even_on_an_order_summary(shop):
+    user = new_user()
+    delivery_checkout_until_address(shop, user)
+    summary = shop.sim.say(user, DELIVERY["address"])
+    assert any(m["type"] == "flex" for m in summary.messages) and not shop.orders(user)
+    shop.sim.location(user, LOCATION_ADDRESS)          # a new address for the shown summary
+    again = shop.sim.sticker(user, "OK")
+    assert not shop.orders(user)                        # the OK was for the address, not the order
+    assert shop.customer(user).ship_address == LOCATION_ADDRESS and "10310" in str(again.messages)
+
+
 def test_a_location_proposal_can_be_declined(shop):
     user = new_user()
     delivery_checkout_until_address(shop, user)

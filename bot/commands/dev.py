@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -53,6 +55,27 @@ def dev_environment(bind: str, environ: dict | None = None, dotenv_file: Path = 
     return applied
 
 
+def install_rich_menu_when_up(settings, attempts: int = 50) -> str | None:
+    """Install the shop's default rich menu into the simulator once the server answers, through the
+    Messaging API exactly as `salesbot line richmenu install` does against LINE."""
+    from bot.commands.line import install
+    from webhooks.line_api import LineApi, LineApiError
+
+    api = LineApi(settings, timeout_seconds=2.0)
+    try:
+        for _ in range(attempts):
+            try:
+                return install(api)
+            except LineApiError as error:
+                if error.status:        # the simulator answered and refused: say so, do not retry
+                    click.echo(f"  rich menu not installed: {error}", err=True)
+                    return None
+                time.sleep(0.2)        # not listening yet
+        return None
+    finally:
+        api.close()
+
+
 @click.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="host:port to listen on")
 def dev(bind: str) -> None:
@@ -71,6 +94,7 @@ def dev(bind: str) -> None:
                                 access_token=applied["LINE_CHANNEL_ACCESS_TOKEN"], shop_name=settings.shop_name)
     app = create_app(settings, simulator=simulator, start_workers=settings.worker_in_web and not settings.redis_url)
     host, port = bind.rsplit(":", 1)
+    threading.Thread(target=install_rich_menu_when_up, args=(settings,), daemon=True).start()
     click.echo(f"salesbot dev: chat with the bot at http://{bind}/sim/")
     click.echo("  development settings: " + ", ".join(sorted(applied)) + f" (secrets in {DEV_SECRETS})")
     app.run(host=host, port=int(port), threaded=True, use_reloader=False)
