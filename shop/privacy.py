@@ -71,7 +71,7 @@ def forget_customer(session: Session, line_user_id: str) -> Erased | None:
     session.execute(delete(InboxEvent).where(InboxEvent.chat_id == line_user_id,
                                              InboxEvent.status.in_(FINISHED_EVENTS)))
     tombstone = "forgotten-" + hashlib.sha256(line_user_id.encode()).hexdigest()[:24]
-    customer.line_user_id, customer.display_name = tombstone, ""
+    customer.line_user_id, customer.display_name, customer.profile_fetched_at = tombstone, "", None
     customer.ship_name = customer.ship_phone = customer.ship_address = ""
     customer.state = {}
     return erased
