@@ -115,6 +115,12 @@ def test_an_ok_sticker_confirms_the_order_summary(shop):
     assert confirmed.messages[-1]["type"] == "image"   # the PromptPay QR
 
 
+def test_a_message_sticker_is_read_as_its_words(shop):
+    answer = shop.sim.send(new_user(), {"sticker": {"packageId": "789", "stickerId": "10855", "keywords": ["Hello"],
+                                                    "stickerResourceType": "MESSAGE", "text": "มี Splendor ไหมคะ"}})
+    assert any(m["type"] == "flex" and "สเพลนเดอร์" in m["altText"] for m in answer.messages)
+
+
 def test_an_ok_sticker_without_a_question_is_just_acknowledged(shop):
     user = new_user()
     answer = shop.sim.sticker(user, "OK")

@@ -184,3 +184,21 @@ def test_the_simulator_checks_sticker_and_location_messages_the_bot_sends():
                                                            "messages[1].latitude"}
     ok = check_messages([{"type": "sticker", "packageId": "446", "stickerId": "1988"}])
     assert ok.body_errors == []
+
+
+def test_the_richmenu_command_refuses_a_picture_line_would_refuse(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    picture = tmp_path / "menu.png"
+    Image.new("RGB", (1200, 800), "#06C755").save(picture)
+    monkeypatch.delenv("LINE_CHANNEL_ACCESS_TOKEN", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    runner = CliRunner()
+    no_token = runner.invoke(main, ["line", "richmenu", "install"])
+    assert no_token.exit_code != 0 and "LINE_CHANNEL_ACCESS_TOKEN is not set" in no_token.output
+    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", "t")
+    monkeypatch.setenv("LINE_API_BASE_URL", "http://127.0.0.1:9")   # never reached: the picture is refused first
+    wrong = runner.invoke(main, ["line", "richmenu", "install", "--image", str(picture)])
+    assert wrong.exit_code != 0 and "1200×800" in wrong.output and "2500×1686 or 2500×843" in wrong.output
