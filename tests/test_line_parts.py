@@ -9,6 +9,7 @@ import json
 import pytest
 from linebot.v3.messaging import Message, PostbackAction, RichMenuRequest
 from PIL import Image
+from sqlalchemy import select
 
 from agent import actions
 from bot import richmenu, stickers
@@ -202,3 +203,60 @@ def test_the_richmenu_command_refuses_a_picture_line_would_refuse(tmp_path, monk
     monkeypatch.setenv("LINE_API_BASE_URL", "http://127.0.0.1:9")   # never reached: the picture is refused first
     wrong = runner.invoke(main, ["line", "richmenu", "install", "--image", str(picture)])
     assert wrong.exit_code != 0 and "1200×800" in wrong.output and "2500×1686 or 2500×843" in wrong.output
+
+
+# ---------------------------------------------------------------- profiles: never in the way of the answer
+
+def test_a_slow_or_failing_profile_call_never_holds_the_answer(db):
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot import profiles
+    from shop.customers import get_or_create_customer
+    from shop.models import Customer
+
+    class SlowProfiles(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if "Ufail" in self.path:
+                self.send_response(404)
+                body = b'{"message": "Not found"}'
+            else:
+                time.sleep(1.0)
+                self.send_response(200)
+                body = json.dumps({"displayName": "มานี มีนา", "userId": "Uslow"}).encode()
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowProfiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = load_settings(app_env="test", database_url="sqlite://", line_channel_access_token="t",
+                             line_api_base_url=f"http://127.0.0.1:{server.server_port}")
+    try:
+        with db.session() as session:
+            get_or_create_customer(session, "Uslow")
+            get_or_create_customer(session, "Ufail")
+        started = time.monotonic()
+        assert profiles.display_name(db, settings, "Uslow", cached="", fetched_at=None, wait=0.2) == ""
+        assert time.monotonic() - started < 0.6          # the greeting went without the name
+        started = time.monotonic()
+        assert profiles.display_name(db, settings, "Ufail", cached="", fetched_at=None, wait=0.8) == ""
+        assert time.monotonic() - started < 0.6          # a refusal returns at once
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:               # the slow call finishes in the background
+            with db.session() as session:
+                slow = session.scalar(select(Customer).where(Customer.line_user_id == "Uslow"))
+                if slow.profile_fetched_at is not None:
+                    break
+            time.sleep(0.05)
+        assert slow.display_name == "มานี มีนา"
+        # once read, the name is used without another call until it is older than the refresh age
+        assert profiles.display_name(db, settings, "Uslow", cached=slow.display_name,
+                                     fetched_at=slow.profile_fetched_at) == "มานี มีนา"
+    finally:
+        server.shutdown()
