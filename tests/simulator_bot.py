@@ -276,7 +276,7 @@ def seeded_service(db, **overrides):
 
     from shop_data import seed_shop
 
-    from shop.db import Base
+    from shop.models.base import Base
 
     @contextmanager
     def running():

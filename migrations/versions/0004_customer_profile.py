@@ -1,7 +1,7 @@
 """customers.profile_fetched_at: when the LINE display name was last read (profile cache)
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 09:45:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import shop.models.base
 
 revision = '0004'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
