@@ -110,3 +110,83 @@ def evaluate(rows: list[Labelled], understand: Callable[..., Understanding]) -> 
                 report.spurious[name] += 1
     return report
 
+
+
+# ---------------------------------------------------------------- dialogue acts (utterances_compound.tsv)
+#
+# Format (TSV, header row): text, acts, expecting. `acts` is a JSON list, one object per act in order:
+# {"act": kind, "items": [[sku, quantity], ...], "topic": ..., "players": ..., ...}. An item's sku may
+# list editions ("love-letter|love-letter-2025": any of them), "#2" means the second card shown and
+# "#prev" the product in hand; quantity null means none was said. Keys left out are not scored.
+
+ACT_FIELDS = ("players", "max_minutes", "age", "budget_max_satang", "budget_min_satang", "category", "fulfilment")
+
+
+@dataclass(frozen=True)
+class LabelledActs:
+    text: str
+    acts: list
+    expecting: str | None
+
+
+def load_labelled_acts(path: str | Path) -> list[LabelledActs]:
+    rows = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for line_no, row in enumerate(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
+            try:
+                acts = json.loads(row["acts"])
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}:{line_no}: acts are not JSON: {error}") from None
+            rows.append(LabelledActs((row["text"] or "").replace("\\n", "\n"), acts, row.get("expecting") or None))
+    return rows
+
+
+def _item_matches(expected: list, got) -> bool:
+    sku, quantity = expected
+    if sku == "#prev":
+        ok = got.refers_to_previous and not got.ordinal and not got.named
+    elif sku.startswith("#"):
+        ok = got.ordinal == int(sku[1:])
+    else:
+        ok = bool(got.skus) and set(got.skus) <= set(sku.split("|"))
+    return ok and got.quantity == quantity
+
+
+def act_matches(expected: dict, got) -> bool:
+    if got.kind.value != expected["act"]:
+        return False
+    if "items" in expected:
+        if len(expected["items"]) != len(got.items):
+            return False
+        if not all(_item_matches(e, g) for e, g in zip(expected["items"], got.items, strict=True)):
+            return False
+    if "topic" in expected and expected["topic"] not in got.topics:
+        return False
+    return all(getattr(got.entities, name) == expected[name] for name in ACT_FIELDS if name in expected)
+
+
+@dataclass
+class ActsReport:
+    total: int = 0
+    correct: int = 0
+    kinds_correct: int = 0          # the right acts in the right order, items aside
+    misses: list = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+def evaluate_acts(rows: list[LabelledActs], read: Callable) -> ActsReport:
+    """`read(text, expecting)` -> list of acts; a row counts when every act and its labelled fields match."""
+    report = ActsReport()
+    for row in rows:
+        got = read(row.text, row.expecting)
+        report.total += 1
+        kinds = [a.kind.value for a in got] == [e["act"] for e in row.acts]
+        report.kinds_correct += kinds
+        if kinds and all(act_matches(e, g) for e, g in zip(row.acts, got, strict=True)):
+            report.correct += 1
+        else:
+            report.misses.append((row, got))
+    return report
