@@ -44,7 +44,8 @@ INSTRUCTIONS = (
     '{"error": code, "message_th": ...}; message_th is ready to show to the customer.'
 )
 READ_ONLY = {"search_products", "get_product_details", "get_product_price", "check_stock", "recommend_games",
-             "sum_total_price", "view_cart", "preview_order", "get_order_status"}
+             "sum_total_price", "view_cart", "preview_order", "get_order_status", "find_products_in_text",
+             "get_shop_info"}
 DESTRUCTIVE = {"create_order", "cancel_order"}   # commit stock and money, or give up an order
 CONTEXT_KWARG = "mcp_context"
 UNKNOWN_TOOL_TH = "ขออภัยค่ะ ทางร้านไม่มีคำสั่งนี้ค่ะ"

@@ -29,12 +29,14 @@ from shop import cart as carts
 from shop import checkout, orders
 from shop.db import Database
 from shop.errors import ShopError
+from shop.info import TOPICS, load_shop_info
 from shop.models.catalog import Product
 from shop.models.customers import Customer, StaffRequest
 from shop.models.orders import OrderStatus
 from shop.money import baht_words, format_baht
 from shop.search import SearchFilters, search
 from shop.settings import Settings
+from shop.spans import find_mentions
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +247,10 @@ def check_stock(ctx: ToolContext, sku: Sku = None, name: Name = None, quantity: 
                 "enough": stock >= quantity, "quantity": quantity, "message_th": message}
 
 
+# Conditions a recommendation drops, one at a time in this order, when no game the shop has fits them all.
+RELAXABLE = ("category", "minutes", "age", "budget", "players")
+
+
 @tool()
 def recommend_games(
     ctx: ToolContext,
@@ -254,22 +260,70 @@ def recommend_games(
     budget_max_baht: Annotated[int | None, Field(ge=1, description="Budget ceiling in baht")] = None,
     budget_max_satang: Annotated[int | None, Field(ge=100, description="Budget ceiling in satang "
                                                                       "(use this or budget_max_baht)")] = None,
+    budget_min_satang: Annotated[int | None, Field(ge=0, description="Lowest price wanted, in satang")] = None,
     category: Annotated[str | None, Field(description="Style, e.g. ปาร์ตี้, วางแผน, ครอบครัว, party",
                                           max_length=60)] = None,
     limit: Annotated[int, Field(ge=1, le=12, description="How many results at most")] = 5,
 ) -> dict:
-    """Suggest games the shop sells that fit the group: players, play time, age, budget, style.
+    """Suggest in-stock games the shop sells that fit every condition: players, play time, age, budget, style.
 
-    In-stock products come first; well-known games the shop does not sell are listed separately.
+    When nothing fits them all, conditions are dropped one at a time (style, play time, age, budget,
+    players) until something does; `relaxed` names the dropped ones, so the customer can be told.
     """
-    filters = SearchFilters(players=players, max_minutes=minutes, age=age,
-                            max_price_satang=_budget(budget_max_satang, budget_max_baht),
-                            category=category or None, in_stock=True, include_games=False)
+    wanted = {"category": category or None, "minutes": minutes, "age": age,
+              "budget": (budget_min_satang, _budget(budget_max_satang, budget_max_baht)), "players": players}
+    relaxed: list[str] = []
     with ctx.db.session() as session:
-        results = _hits_json(session, search(session, category or "", filters, limit=limit))
-    return {"count": len(results), "results": results,
+        while True:
+            keep = {name: (None if name in relaxed else value) for name, value in wanted.items()}
+            low, high = keep["budget"] or (None, None)
+            filters = SearchFilters(players=keep["players"], max_minutes=keep["minutes"], age=keep["age"],
+                                    min_price_satang=low, max_price_satang=high, category=keep["category"],
+                                    in_stock=True, include_games=False)
+            results = _hits_json(session, search(session, keep["category"] or "", filters, limit=limit))
+            left = [name for name in RELAXABLE if name not in relaxed and wanted[name] not in (None, (None, None))]
+            if results or not left:
+                break
+            relaxed.append(left[0])
+    return {"count": len(results), "results": results, "relaxed": relaxed if results else [],
             "criteria": {"players": players, "minutes": minutes, "age": age, "category": category,
-                         "budget_max_satang": _budget(budget_max_satang, budget_max_baht)}}
+                         "budget_max_satang": _budget(budget_max_satang, budget_max_baht),
+                         "budget_min_satang": budget_min_satang}}
+
+
+@tool()
+def find_products_in_text(
+    ctx: ToolContext,
+    text: Annotated[str, Field(description="A whole customer message, Thai or English", max_length=1000)],
+) -> dict:
+    """Every product of the shop named in a customer message, left to right, with its position.
+
+    For a message naming several games ("เอา coup 2 กล่อง กับ skull 1"); a name of several editions
+    gives all of their skus. Ordinary words are never read as products.
+    """
+    with ctx.db.session() as session:
+        found = find_mentions(session, text)
+        ids = {pid for m in found for pid in m.product_ids}
+        skus = dict(session.execute(select(Product.id, Product.sku).where(Product.id.in_(ids))).all()) if ids else {}
+    return {"mentions": [{"text": m.text, "start": m.start, "end": m.end, "score": m.score, "exact": m.exact,
+                          "skus": [skus[pid] for pid in m.product_ids if pid in skus]} for m in found]}
+
+
+@tool()
+def get_shop_info(
+    ctx: ToolContext,
+    topic: Annotated[Literal["delivery", "pickup", "payment", "returns", "hours", "address"] | None,
+                     Field(description="What the customer asks about; omit for all the facts")] = None,
+) -> dict:
+    """The shop's own answers about delivery (fee, carriers), pickup (free, address, hours), payment methods,
+    returns policy, opening hours and address, in Thai, from the shop's settings file."""
+    info = load_shop_info(ctx.settings.shop_info_path)
+    fee = ctx.settings.delivery_fee_satang
+    answers = {t: info.answer(t, delivery_fee_satang=fee, shop_name=ctx.settings.shop_name) for t in TOPICS}
+    facts = info.facts(delivery_fee_satang=fee)
+    if topic:
+        return {"topic": topic, "message_th": answers[topic], "facts": facts}
+    return {"answers_th": answers, "facts": facts}
 
 
 class PriceLine(BaseModel):

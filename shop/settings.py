@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=180, ge=1)            # personal data of settled orders is deleted after this
     handoff_timeout_minutes: int = Field(default=120, ge=1)   # a chat taken over by staff returns to the bot
     delivery_fee_satang: int = Field(default=5000, ge=0)
+    # The shop's facts for customers (delivery, pickup, payment, returns, hours): a TOML file, see
+    # shop/data/shop_info.toml (the default when empty).
+    shop_info_path: str = ""
 
     llm_base_url: str | None = None
     llm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
@@ -125,6 +128,14 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not (value.isdigit() and value.isascii()):
             raise ValueError("must be digits only (bank code like 004, or the unmasked account digits)")
+        return value
+
+    @field_validator("shop_info_path")
+    @classmethod
+    def _shop_info_readable(cls, value: str) -> str:
+        from shop.info import load_shop_info
+
+        load_shop_info(value)  # a missing or broken file stops the process at start, not at a customer's question
         return value
 
     @model_validator(mode="after")

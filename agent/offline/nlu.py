@@ -421,6 +421,24 @@ def _is_filler(word: str) -> bool:
     return any(word[:cut] in _FILLER and _is_filler(word[cut:]) for cut in range(1, len(word)))
 
 
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    from pythainlp.corpus import thai_words
+
+    return frozenset(thai_words())
+
+
+def is_ordinary_word(text: str) -> bool:
+    """Words left over after the request words that are one everyday word ("บ้าน", "ขอบคุณ", "please"),
+    or request words only: never looked up as a product name."""
+    compact = re.sub(r"\s+", "", text or "").lower()
+    if len(compact) < 3:
+        return True
+    words = [w for w in tokens(compact) if w.strip()]
+    content = [w for w in words if not (_is_filler(w) or _is_weak(w))]
+    return not content or (len(content) == 1 and content[0] in _dictionary())
+
+
 def _is_weak(word: str) -> bool:
     """Function words (pythainlp stop words, "of", "to"): inside a title ("เกมต่อรถไฟ") but never at its ends."""
     return word in _stopwords() or word in _KEEP_INSIDE

@@ -134,3 +134,81 @@ FULFILMENT = [
     Suggestion.do("จัดส่ง", "delivery", display="ให้จัดส่งสินค้า"),
 ]
 YES_NO = [Suggestion.say("ใช่ค่ะ", "ใช่"), Suggestion.say("ไม่ใช่", "ไม่ใช่")]
+
+# ---- several acts in one reply, and the answers the act reader made possible
+HELLO_SHORT = "สวัสดีค่ะ 😊"
+THANKS_SHORT = "ยินดีค่ะ 😊"
+NO_PROBLEM = "ได้เลยค่ะ ถ้าต้องการอะไรเพิ่มเติม บอกทางร้านได้เลยนะคะ"
+ADDED_LINE = "ใส่ {name} จำนวน {quantity} ชิ้นลงตะกร้าแล้วค่ะ"
+CART_TOTAL = "ยอดรวมในตะกร้าตอนนี้ {total}"
+ALREADY_IN_CART = "{name} อยู่ในตะกร้าแล้ว {quantity} ชิ้นค่ะ"
+MAX_QUANTITY = 99
+QUANTITY_NOT_POSITIVE = ("จำนวน {quantity} ใส่ตะกร้าไม่ได้ค่ะ จำนวนต้องเป็น 1 ชิ้นขึ้นไป "
+                         "ทางร้านจึงยังไม่ได้เปลี่ยนตะกร้านะคะ ต้องการ {name} กี่ชิ้นคะ")
+QUANTITY_TOO_MANY = ("ทางร้านรับได้สูงสุด {most} ชิ้นต่อรายการค่ะ จึงยังไม่ได้ใส่ {name} จำนวน {quantity} ชิ้นลงตะกร้า "
+                     "ต้องการกี่ชิ้นคะ ถ้าต้องการสั่งจำนวนมาก ทางร้านแจ้งแอดมินให้ติดต่อกลับได้นะคะ")
+DELIVERY_TOTAL = "ตอนนี้ในตะกร้ายอด {subtotal} ถ้าให้จัดส่ง ยอดรวมค่าส่งจะเป็น {total} ค่ะ"
+SEND_THE_SLIP = ("ขอบคุณค่ะ ทางร้านยังไม่ได้รับสลิปของคำสั่งซื้อ {number} ยอด {total} "
+                 "รบกวนส่งรูปสลิปการโอนมาในแชทนี้ ระบบจะตรวจสอบให้ทันทีนะคะ")
+PAID_NO_OPEN_ORDER = ("ตอนนี้ยังไม่มีคำสั่งซื้อที่รอชำระค่ะ ถ้าโอนเงินไปแล้ว รบกวนส่งรูปสลิปมาในแชทนี้ "
+                      "ทางร้านจะตรวจสอบให้นะคะ")
+STAFF_CLAIM_REFUSED = ("ขออภัยค่ะ แชทนี้ยืนยันตัวตนพนักงานไม่ได้ ทางร้านจึงแสดงข้อมูลลูกค้าหรือคำสั่งซื้อของผู้อื่น "
+                       "และเปลี่ยนการตั้งค่าร้านผ่านแชทไม่ได้ค่ะ พนักงานใช้ระบบหลังร้านได้โดยตรงนะคะ")
+INJECTION_REFUSED = ("ส่วนหมายเหตุหรือคำสั่งพิเศษที่แนบมาในข้อความ ทางร้านทำตามไม่ได้ค่ะ "
+                     "ราคาและคำสั่งซื้อเป็นไปตามระบบของร้านเท่านั้นนะคะ")
+RECOMMEND_RELAXED = ("ตอนนี้ทางร้านยังไม่มีเกมที่ตรงทุกเงื่อนไขค่ะ จึงตัดเงื่อนไข{dropped}ออก "
+                     "แล้วขอแนะนำเกมเหล่านี้แทนนะคะ{criteria}")
+EDITION_TH = {"TH": "ภาษาไทย", "EN": "ภาษาอังกฤษ", "TH/EN": "ภาษาไทยและอังกฤษ", "TH/JP": "ภาษาไทยและญี่ปุ่น",
+              "JP": "ภาษาญี่ปุ่น", "CN": "ภาษาจีน"}
+
+
+def criteria(e, skip: tuple[str, ...] | list[str] = ()) -> str:
+    """' (แนวปาร์ตี้ เล่น 4 คน ...)' from the recommendation's constraints, leaving out the relaxed ones."""
+    parts = []
+    if e.category and "category" not in skip:
+        parts.append(f"แนว{e.category}")
+    if e.players and "players" not in skip:
+        parts.append("เล่นคนเดียวได้" if e.players == 1 else f"เล่น {e.players} คน")
+    if e.max_minutes and "minutes" not in skip:
+        parts.append(f"ไม่เกิน {e.max_minutes} นาที")
+    if e.age and "age" not in skip:
+        parts.append(f"เด็ก {e.age} ขวบเล่นได้")
+    if e.budget_max_satang and "budget" not in skip:
+        parts.append(f"งบไม่เกิน {format_baht(e.budget_max_satang)}")
+    if e.budget_min_satang and "budget" not in skip:
+        parts.append(f"ราคาตั้งแต่ {format_baht(e.budget_min_satang)}")
+    return (" (" + " ".join(parts) + ")") if parts else ""
+
+
+def relaxed_names(e, relaxed: list[str]) -> str:
+    """The conditions the recommendation had to drop, in words: ' แนวปาร์ตี้ และเวลาเล่น'."""
+    names = {"category": f"แนว{e.category}" if e.category else "แนวเกม",
+             "minutes": f"เวลาเล่นไม่เกิน {e.max_minutes} นาที" if e.max_minutes else "เวลาเล่น",
+             "age": f"อายุ {e.age} ขวบ" if e.age else "อายุ",
+             "budget": "งบประมาณ", "players": f"จำนวนผู้เล่น {e.players} คน" if e.players else "จำนวนผู้เล่น"}
+    return " " + " และ".join(names[r] for r in relaxed if r in names) + " "
+
+
+def answer_about(kind: str, product: dict) -> str:
+    """The one fact asked about, as a sentence, before the product's facts ("" for a general question)."""
+    name = display_name(product)
+    if kind == "ask_players":
+        lo, hi = product.get("min_players"), product.get("max_players")
+        if lo and hi:
+            return f"{name} เล่นได้ {lo} คนค่ะ" if lo == hi else f"{name} เล่นได้ {lo}-{hi} คนค่ะ"
+        return f"ทางร้านยังไม่มีข้อมูลจำนวนผู้เล่นของ {name} ค่ะ"
+    if kind == "ask_time":
+        lo, hi = product.get("min_minutes"), product.get("max_minutes")
+        if lo or hi:
+            lo, hi = lo or hi, hi or lo
+            span = f"{lo} นาที" if lo == hi else f"{lo}-{hi} นาที"
+            return f"{name} ใช้เวลาเล่นประมาณ {span}ค่ะ"
+        return f"ทางร้านยังไม่มีข้อมูลเวลาเล่นของ {name} ค่ะ"
+    if kind == "ask_edition":
+        edition = (product.get("edition_lang") or "").upper()
+        if edition in EDITION_TH:
+            return f"{name} ที่ทางร้านขายเป็นฉบับ{EDITION_TH[edition]}ค่ะ"
+        return f"ทางร้านยังไม่มีข้อมูลภาษาของ {name} ค่ะ รบกวนสอบถามแอดมินได้นะคะ"
+    if kind == "ask_price":
+        return f"{name} ราคา {format_baht(product['price_satang'])}ค่ะ"
+    return ""
