@@ -295,6 +295,9 @@ def recommend_games(
 def find_products_in_text(
     ctx: ToolContext,
     text: Annotated[str, Field(description="A whole customer message, Thai or English", max_length=1000)],
+    related: Annotated[list[str] | None, Field(description="SKUs already in the conversation (cart, cards "
+                                                           "shown): their sibling titles are recognised",
+                                               max_length=30)] = None,
 ) -> dict:
     """Every product of the shop named in a customer message, left to right, with its position.
 
@@ -302,7 +305,8 @@ def find_products_in_text(
     gives all of their skus. Ordinary words are never read as products.
     """
     with ctx.db.session() as session:
-        found = find_mentions(session, text)
+        related_ids = tuple(session.scalars(select(Product.id).where(Product.sku.in_(related)))) if related else ()
+        found = find_mentions(session, text, related_ids)
         ids = {pid for m in found for pid in m.product_ids}
         skus = dict(session.execute(select(Product.id, Product.sku).where(Product.id.in_(ids))).all()) if ids else {}
     return {"mentions": [{"text": m.text, "start": m.start, "end": m.end, "score": m.score, "exact": m.exact,

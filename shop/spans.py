@@ -47,6 +47,9 @@ class Mention:
 @dataclass
 class _MentionKeys:
     exact: dict[str, set[int]]     # normalised key (Thai without spaces) -> product rows
+    compact: list[str]             # every key without spaces, for "all the words are in the name"
+    compact_owner: list[int]
+    name_words: list[set[str]]     # per product row: the words of its names (for "London กับ Tokyo")
     thai: list[str]
     thai_owner: np.ndarray
     folded: list[str]
@@ -68,8 +71,15 @@ def _mention_keys(index: SearchIndex) -> _MentionKeys:
             exact.setdefault(key, set()).add(owner)
     for key, owner in zip(index.p_fold, index.p_fold_owner.tolist(), strict=True):
         exact.setdefault("~" + key, set()).add(owner)
-    keys = _MentionKeys(exact, index.p_thai, index.p_thai_owner, index.p_fold, index.p_fold_owner,
-                        index.p_latin, index.p_latin_owner)
+    compact, compact_owner = [], []
+    for key_list, owners in ((index.p_thai, index.p_thai_owner), (index.p_latin, index.p_latin_owner)):
+        for key, owner in zip(key_list, owners.tolist(), strict=True):
+            compact.append(key.replace(" ", ""))
+            compact_owner.append(owner)
+    name_words = [{w for w in normalize(f"{en} {th}").split() if len(w) >= 3}
+                  for en, th in zip(index.products.names_en, index.products.names_th, strict=True)]
+    keys = _MentionKeys(exact, compact, compact_owner, name_words, index.p_thai, index.p_thai_owner,
+                        index.p_fold, index.p_fold_owner, index.p_latin, index.p_latin_owner)
     _keys_cache.clear()  # one live index per process
     _keys_cache[id(index)] = (index, keys)
     return keys
@@ -106,8 +116,12 @@ def _key(text: str) -> str:
     return norm.replace(" ", "") if has_thai(norm) else norm
 
 
-def find_mentions(session: Session, text: str) -> list[Mention]:
-    """Every product named in `text`, left to right. Never raises on odd text."""
+def find_mentions(session: Session, text: str, related_ids: tuple[int, ...] = ()) -> list[Mention]:
+    """Every product named in `text`, left to right. Never raises on odd text.
+
+    `related_ids`: products already in the conversation (the cart, the cards shown); a bare word that
+    only makes sense next to one of them ("ขอเปลี่ยนเป็นภาค Tokyo") is read as its sibling title.
+    """
     text = (text if isinstance(text, str) else "")[:MAX_CHARS]
     if not text.strip():
         return []
@@ -130,22 +144,97 @@ def find_mentions(session: Session, text: str) -> list[Mention]:
     for n, (first, last, key) in enumerate(windows):
         rows = keys.exact.get(key) or (keys.exact.get("~" + fold_thai(key)) if has_thai(key) else None)
         if rows:
-            found.append((100.0, last - first, first, last, True, tuple(sorted(rows))))
+            found.append((100.0, len(key), first, last, True, tuple(sorted(rows))))
         elif len(key) >= EXACT_ONLY_BELOW and not _ordinary(words, first, last):
             fuzzy.append(n)
+            found.extend(_contained(keys, words, first, last, key))
     found += _fuzzy_matches(keys, [windows[n] for n in fuzzy])
-    # Best first; of equal scores, the run with more words ("ticket to ride" before "ride").
-    found.sort(key=lambda f: (-f[0], -f[1], f[2]))
+    # Best first: a good match of more of the text before a perfect match of less of it
+    # ("7 wonder duel" is 7 Wonders Duel, not the alias "7 wonder" plus a stray word).
+    found.sort(key=lambda f: (-f[0] * min(f[1], 40), f[2]))
     taken: set[int] = set()
-    mentions: list[Mention] = []
-    for score, _size, first, last, exact, rows in found:
+    chosen: list[tuple[int, int, float, bool, tuple[int, ...]]] = []
+    for score, _chars, first, last, exact, rows in found:
         if taken & set(range(first, last + 1)):
             continue
         taken |= set(range(first, last + 1))
+        chosen.append((first, last, score, exact, rows))
+    chosen += _siblings(keys, words, taken, chosen, related_ids, index)
+    mentions = []
+    for first, last, score, exact, rows in chosen:
         start, end = words[first][1], words[last][2]
         mentions.append(Mention(start, end, text[start:end], round(score, 1), exact,
                                 tuple(index.products.ids[row] for row in rows)))
     return sorted(mentions, key=lambda m: m.start)
+
+
+def _contained(keys: _MentionKeys, words, first: int, last: int, key: str):
+    """Every word of the run is inside one name that the run covers at least half of: "ภาคเสริมโอเชียเนีย"
+    is Wingspan Oceania Expansion, "splendor 2024" the 2024 edition."""
+    parts = [w[0].strip().lower() for w in words[first:last + 1] if w[0].strip()]
+    if not parts:
+        return []
+    owners: set[int] | None = None
+    for part in parts:
+        holding = _keys_holding(keys, part)
+        owners = holding if owners is None else owners & holding
+        if not owners:
+            return []
+    chars = len(key.replace(" ", ""))
+    best: dict[int, float] = {}
+    for k in owners:
+        coverage = chars / max(len(keys.compact[k]), 1)
+        if coverage >= 0.5:
+            row = keys.compact_owner[k]
+            best[row] = max(best.get(row, 0.0), 85.0 + 15.0 * min(coverage, 1.0))
+    if not best:
+        return []
+    top = max(best.values())
+    return [(top, chars, first, last, False, tuple(sorted(r for r, v in best.items() if v >= top - TIE)))]
+
+
+def _keys_holding(keys: _MentionKeys, part: str) -> set[int]:
+    cache = keys.__dict__.setdefault("_holding", {})
+    if part not in cache:
+        if len(cache) > 20000:
+            cache.clear()
+        if part.isdigit():   # a number is a whole number of the name: "2" is not inside "2024"
+            cache[part] = {k for k, text in enumerate(keys.compact) if part in re.findall(r"\d+", text)}
+        else:
+            cache[part] = {k for k, text in enumerate(keys.compact) if part in text}
+    return cache[part]
+
+
+_SIBLING_CUES = {"กับ", "และ", "หรือ", ",", "and", "or", "&", "ภาค", "แบบ", "เวอร์ชั่น", "เวอร์ชัน", "ฉบับ", "รุ่น",
+                 "edition", "version", "เป็น", "อัน", "ตัว"}
+
+
+def _siblings(keys: _MentionKeys, words, taken: set[int], chosen, related_ids, index: SearchIndex):
+    """A bare word next to "กับ", "ภาค", "แบบ" that names a sibling of a product already in play:
+    "Next Station London กับ Tokyo" is also Next Station: Tokyo (not King of Tokyo)."""
+    anchors = {row for *_rest, rows in chosen for row in rows}
+    if related_ids:
+        position = {pid: row for row, pid in enumerate(index.products.ids)}
+        anchors |= {position[pid] for pid in related_ids if pid in position}
+    if not anchors:
+        return []
+    out = []
+    for n, (word, _start, _end) in enumerate(words):
+        part = word.strip().lower()
+        if n in taken or len(part) < 3 or part in _EDGE_WORDS or (part.isdigit() and len(part) != 4):
+            continue
+        previous = next((w[0].strip().lower() for w in reversed(words[:n]) if w[0].strip()), "")
+        if previous not in _SIBLING_CUES:
+            continue
+        holders = {keys.compact_owner[k] for k in _keys_holding(keys, part)}
+        rows = {r for r in holders - anchors if any(len((keys.name_words[r] & keys.name_words[a]) - {part}) >= 1
+                                                    for a in anchors)}
+        if not rows:      # the sibling is itself among the cards shown ("งั้นเอาฉบับ 2024")
+            rows = holders & anchors
+        if 1 <= len(rows) <= 3:
+            out.append((n, n, 90.0, False, tuple(sorted(rows))))
+            taken.add(n)
+    return out
 
 
 def _ordinary(words: list[tuple[str, int, int]], first: int, last: int) -> bool:

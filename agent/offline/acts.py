@@ -94,6 +94,7 @@ class Act:
     entities: Entities = field(default_factory=Entities)
     topics: list[str] = field(default_factory=list)   # SHOP_QUESTION: delivery, pickup, payment, ...
     more: bool = False       # ADD: "อีก", "เพิ่ม": on top of what is in the cart
+    whole_cart: bool = False  # REMOVE: "ล้างตะกร้า", "เอาออกทั้งหมด"
     text: str = ""           # the clause
 
     def __repr__(self) -> str:  # short, for test failures and the benchmark's misses
@@ -111,7 +112,7 @@ Spot = Callable[[str], list[dict]]   # cleaned text -> [{"start", "end", "skus":
 _PARTICLE = r"(?:ค่ะ|คะ|ค่า|ครับ|คับ|ครับผม|นะคะ|นะครับ|จ้า|จ้ะ|จ๊ะ|ค้าบ|งับ|ฮะ|น้า|เลย|นะ)"
 _QUESTION_END = r"(?:ไหม|มั้ย|มั๊ย|ป่ะ|ปะ|หรือเปล่า|รึเปล่า|หรือยัง|รึยัง|เท่าไหร่|เท่าไร|ยังไง|อะไร|ไหน|\?)"
 # A boundary after a particle or a question word that is followed by more text.
-_AFTER_PARTICLE = re.compile(rf"(?<=[\u0e00-\u0e7f]){_PARTICLE}*(?:{_PARTICLE}|{_QUESTION_END})[?!.]*(?=\s+\S)")
+_AFTER_PARTICLE = re.compile(rf"(?<=[\u0e00-\u0e7f0-9a-z\s]){_PARTICLE}*(?:{_PARTICLE}|{_QUESTION_END})[?!.]*(?=\s+\S)")
 _JOINERS = re.compile(r"\s+(?=(?:แล้วก็|แล้วขอ|แล้วเอา|แล้วเพิ่ม|แล้ว(?=\S)|ส่วน|อ้อ|อีกอย่าง|and then|also)\S*)")
 _OPENING = re.compile(r"^(?:สวัสดี\S*|หวัดดี\S*|ดีค่ะ|ดีครับ|ดีจ้า|hello|hi|hey|good (?:morning|afternoon|evening)|"
                       r"ขอบคุณ\S*|ขอบใจ\S*|thanks?(?: you)?|thx|ty)(?:\s*(?:มาก|มากๆ|นะ|ค่ะ|คะ|ครับ|คับ|จ้า|so much|a lot))*"
@@ -127,6 +128,7 @@ STRONG = 2.5
 class _Clause:
     text: str
     start: int   # offset in the cleaned message
+    atomic: bool = False   # a pasted shipping block: never cut further
 
     @property
     def end(self) -> int:
@@ -138,6 +140,9 @@ def split_clauses(text: str, expecting: str | None = None) -> list[_Clause]:
     lines = _lines(text, expecting)
     clauses: list[_Clause] = []
     for line, offset in lines:
+        if "\n" in line:             # a pasted shipping block: one clause
+            clauses.append(_Clause(line, offset, atomic=True))
+            continue
         for piece, start in _cut(line, offset, _SENTENCE_END):
             for piece2, start2 in _cut(piece, start, _AFTER_PARTICLE, keep_left=True):
                 for piece3, start3 in _cut(piece2, start2, _JOINERS):
@@ -152,9 +157,12 @@ def _lines(text: str, expecting: str | None) -> list[tuple[str, int]]:
         skip = bullet.end() if bullet else 0
         lines.append((raw[skip:], position + skip))
         position += len(raw) + 1
-    shipping = sum(1 for line, _ in lines if _SHIPPING_MARKS.search(line))
-    if len(lines) > 1 and ((expecting or "").startswith("shipping_") or shipping >= 2):
-        return [(text, 0)]   # name, phone and address lines belong together
+    marked = [n for n, (line, _) in enumerate(lines) if _SHIPPING_MARKS.search(line)]
+    if len(lines) > 1 and ((expecting or "").startswith("shipping_") or len(marked) >= 2):
+        # name, phone and address lines belong together; an order line before them stays apart
+        first = marked[0] if marked and not (expecting or "").startswith("shipping_") else 0
+        block_start = lines[first][1]
+        return [*lines[:first], (text[block_start:], block_start)]
     return lines
 
 
@@ -200,6 +208,9 @@ def _split_by_intent(clauses: list[_Clause]) -> list[_Clause]:
     request ("มี azul ไหม เอา 2 กล่อง"); the left part is kept as short as it can be."""
     out: list[_Clause] = []
     for clause in clauses:
+        if clause.atomic:
+            out.append(clause)
+            continue
         text, start = clause.text, clause.start
         while True:
             cut = None
@@ -255,19 +266,32 @@ _QUESTION = re.compile(r"ไหม|มั้ย|มั๊ย|ป่ะ|ปะ|�
                        r"\b(?:how|what|can|do you|is it|is there|are|where|when)\b", re.IGNORECASE)
 _PAID = re.compile(r"(?:โอน|จ่าย|ชำระ)(?:เงิน|ตัง|ค่า\S*)?(?:ให้)?(?:ไป|มา)?(?:เรียบร้อย)?แล้ว|โอนไปแล้ว|จ่ายไปแล้ว|"
                    r"\b(?:paid|transferred|sent the money|made the payment)\b", re.IGNORECASE)
+_WANTING = re.compile(r"อยากได้|สนใจ|\bwant\b|would like|looking for|interested")
+_CART_VERB = re.compile(r"เอา|ขอ|ซื้อ|สั่ง|ใส่|หยิบ|จัด|\badd\b|\bbuy\b|\btake\b|\border\b|\bget\b|สัก|ซัก|\d")
 _MORE = re.compile(r"อีก|เพิ่ม|\bmore\b|\banother\b|\bextra\b")
-_BUYING = re.compile(r"เอา|ขอ|ซื้อ|สั่ง|อยากได้|จัด|ใส่|หยิบ|want|buy|take|order|get|add|like")
+_BUYING = re.compile(r"เอา|ขอ|ซื้อ|สั่ง|อยากได้|จัด|ใส่|หยิบ|\bwant|\bbuy|\btake|\border|\bget\b|\badd\b|\blike\b|'ll have")
 _REPLACE_CUE = re.compile(r"แทน|พิมพ์ผิด|เปลี่ยนจาก|เปลี่ยน.*เป็น|ไม่ใช่.*(?:เอา|เป็น|ขอ)|instead|swap|replace|rather")
 _OLD_CUE = re.compile(r"(?:ไม่ใช่|ไม่เอา|จาก|แทน|instead of|not|rather than|replace)\s*$")
+_WHOLE_CART = re.compile(r"ล้างตะกร้า|ทั้งหมด|ทุกอย่าง|ทุกรายการ|ทุกชิ้น|หมดเลย|\ball\b|everything|clear")
 _BOTH = re.compile(r"ทั้งสอง|ทั้ง 2|ทั้ง2|ทั้งคู่|สองอย่าง|2 อย่าง|\bboth\b")
 _EACH = re.compile(r"อย่าง\s?ละ\s?(\d+)?|ละ\s?(\d+)\s?(?:กล่อง|ชิ้น|อัน)|\b(\d+) each\b|\beach\b")
 _SOLO = re.compile(r"คนเดียว|เล่นเดี่ยว|\bsolo\b|single player|one player|1 player")
 
 
-def _refine(kind: ActKind, clause: str, ent: Entities, has_items: bool, expecting: str | None) -> tuple[ActKind, list[str]]:
+def _refine(kind: ActKind, clause: str, ent: Entities, has_items: bool, expecting: str | None,
+            mentioned: bool = False) -> tuple[ActKind, list[str]]:
     compact = clean(clause).lower().replace(" ", "")
     question = _QUESTION.search(compact) is not None
     topics = [name for name, pattern in TOPICS if pattern.search(compact)]
+    if kind is ActKind.CONFIRM and _BUYING.search(clause.lower()) and not question:
+        kind = ActKind.ADD          # "ok I'll take one", "ได้ค่ะ เอาเลย"
+    if kind in ASK_ACTS and has_items and not mentioned and topics and question:
+        return ActKind.SHOP_QUESTION, topics[:2]   # "มีเก็บเงินปลายทางไหม": no product was named
+    if kind is ActKind.SET_QUANTITY and ent.fulfilment and not mentioned and ent.quantity is None:
+        return ActKind.SHIPPING_CHOICE, []         # "ขอเปลี่ยนเป็นไปรับเองที่ร้าน"
+    if kind is ActKind.ADD and mentioned and ent.quantity is None and _WANTING.search(clause.lower()) \
+            and not _CART_VERB.search(clause.lower()):
+        return ActKind.ASK_PRODUCT, []             # "อยากได้เกม Kingdomino": show it first
     if kind in (ActKind.SHOP_QUESTION, ActKind.ASK_PRICE, ActKind.SHIPPING_DETAILS, ActKind.UNKNOWN,
                 ActKind.TALK_TO_STAFF, ActKind.ASK_PRODUCT, ActKind.ORDER_STATUS) and _PAID.search(compact) \
             and not question:
@@ -292,7 +316,7 @@ def _refine(kind: ActKind, clause: str, ent: Entities, has_items: bool, expectin
         return kind, topics[:2] or ["payment"]
     if kind is ActKind.TALK_TO_STAFF and topics[:1] == ["returns"] and (question or "ถ้า" in compact):
         return ActKind.SHOP_QUESTION, ["returns"]
-    if kind is ActKind.RECOMMEND and has_items and not _constraints(ent):
+    if kind is ActKind.RECOMMEND and has_items:
         return (ActKind.ADD if _BUYING.search(compact) and not question else ActKind.ASK_PRODUCT), []
     if kind is ActKind.SET_QUANTITY and _REPLACE_CUE.search(compact) and has_items and ent.quantity is None:
         return ActKind.REPLACE, []
@@ -303,6 +327,10 @@ def _refine(kind: ActKind, clause: str, ent: Entities, has_items: bool, expectin
     if kind is ActKind.DENY and has_items and _REPLACE_CUE.search(compact):
         return ActKind.REPLACE, []
     return kind, []
+
+
+def is_question(text: str) -> bool:
+    return _QUESTION.search(clean(text).lower().replace(" ", "")) is not None
 
 
 def _constraints(ent: Entities) -> bool:
@@ -317,7 +345,8 @@ _NOT_A_COUNT = r"(?!\s?(?:บาท|฿|baht|คน|นาที|ชั่วโ
 _COUNT_RE = re.compile(
     rf"(?<![\w/.])(?P<neg>[-−–]\s?)?(?P<n>\d{{1,9}})\s?(?:x\b|×)?\s?(?P<cls>{_CLASSIFIER})?{_NOT_A_COUNT}"
     rf"|(?:x|×)\s?(?P<n2>\d{{1,3}})\b"
-    rf"|(?P<one>{_CLASSIFIER}\s?(?:นึง|หนึ่ง|เดียว)|(?:สัก|ซัก)\s?{_CLASSIFIER}|อีก\s?{_CLASSIFIER}(?!\s?\d)|\ba (?:box|copy)\b|\bone\b)")
+    rf"|(?P<one>{_CLASSIFIER}\s?(?:นึง|หนึ่ง|เดียว)|(?:สัก|ซัก)\s?{_CLASSIFIER}|อีก\s?{_CLASSIFIER}(?!\s?\d)"
+    rf"|\ba (?:box|copy)\b|\bone\b)")
 _AFTER_ORDINAL = re.compile(r"(?:ที่|no\.|#|อันดับ|ลำดับ)\s?$")
 _NOT_COUNT_BEFORE = re.compile(r"(?:งบ|ไม่เกิน|ราคา|under|budget|below|อายุ|age|เบอร์|โทร|เล่น|ใช้เวลา|ประมาณ)\s?$")
 
@@ -389,15 +418,23 @@ def _read(text: str, expecting: str | None, spot: Spot | None) -> list[Act]:
         acts.append(Act(ActKind.STAFF_CLAIM, text=cleaned))
     elif safety.asks_about_others(cleaned):
         acts.append(Act(ActKind.OTHERS_DATA, text=cleaned))
-    elif safety.asks_for_price_change(cleaned):
-        acts.append(Act(ActKind.PRICE_CHANGE, text=cleaned))
     if acts:   # a refusal answers the whole message: nothing in it is acted on
         return acts + ([Act(ActKind.INJECTION)] if injected else [])
+    if safety.asks_for_price_change(cleaned):
+        # The discount is refused; an order in the same message still counts, at the shop's price.
+        acts.append(Act(ActKind.PRICE_CHANGE, text=cleaned))
     mentions = _mentions(cleaned, spot)
     for clause in split_clauses(cleaned, expecting):
         inside = [m for m in mentions if clause.start <= m["start"] < clause.end]
-        acts.append(_read_clause(clause, inside, expecting))
+        acts.extend(_read_clause(clause, inside, expecting))
     acts = _join(acts)
+    if acts and acts[0].kind is ActKind.PRICE_CHANGE:
+        for act in acts[1:]:
+            if act.kind in ASK_ACTS and act.items and _CART_VERB.search(act.text.lower()):
+                act.kind = ActKind.ADD   # "ขอ Wingspan 1 กล่องราคาลด": the order, without the discount
+        acts = acts[:1] + [a for a in acts[1:] if a.kind in (ActKind.ADD, ActKind.REMOVE, ActKind.SET_QUANTITY,
+                                                            ActKind.REPLACE, ActKind.GREETING)
+                           and (a.kind is ActKind.GREETING or any(i.named for i in a.items))]
     if injected:
         acts.append(Act(ActKind.INJECTION))
     return acts or [Act(ActKind.UNKNOWN, text=cleaned)]
@@ -415,7 +452,7 @@ def _mentions(cleaned: str, spot: Spot | None) -> list[dict]:
         return []
 
 
-def _read_clause(clause: _Clause, mentions: list[dict], expecting: str | None) -> Act:
+def _read_clause(clause: _Clause, mentions: list[dict], expecting: str | None) -> list[Act]:
     # The product names are read by the span search: hide them from the intent rules, whose
     # keywords sometimes occur inside titles ("อย่าซ่ากับบอส", "เกมโรคระบาด").
     masked = clause.text
@@ -430,14 +467,24 @@ def _read_clause(clause: _Clause, mentions: list[dict], expecting: str | None) -
     items = _items(clause, mentions, ent)
     if _SOLO.search(clause.text.lower()) and kind is ActKind.RECOMMEND:
         ent = replace(ent, players=1, category=None if ent.category == "เล่นคนเดียว" else ent.category)
-    kind, topics = _refine(kind, clause.text, ent, bool(items), expecting)
+    kind, topics = _refine(kind, clause.text, ent, bool(items), expecting, mentioned=bool(mentions))
     if kind is ActKind.REPLACE:
         items = _replace_order(clause, items)
     act = Act(kind, items=items, entities=ent, topics=topics, text=clause.text,
-              more=kind is ActKind.ADD and _MORE.search(clause.text.lower()) is not None)
-    if kind not in ITEM_ACTS and kind is not ActKind.RECOMMEND:
-        act.items = []
-    return act
+              more=kind is ActKind.ADD and _MORE.search(clause.text.lower()) is not None,
+              whole_cart=kind is ActKind.REMOVE and not mentions and _WHOLE_CART.search(clause.text.lower()) is not None)
+    if kind in ITEM_ACTS or kind is ActKind.RECOMMEND or not items:
+        return [act]
+    act.items = []
+    if not mentions or kind in (ActKind.SHIPPING_DETAILS, ActKind.STAFF_CLAIM, ActKind.OTHERS_DATA):
+        return [act]
+    # Products named in a clause read as something else ("ขอ X 1 กับ Y 1 ส่งไปที่บ้านนะคะ", "ฝากใส่ X
+    # ในตะกร้า"): the items are never dropped; bought when the words buy, asked about otherwise.
+    buying = _BUYING.search(clause.text.lower()) is not None or any(i.quantity is not None for i in items)
+    first = Act(ActKind.ADD if buying else ActKind.ASK_PRODUCT, items=items, entities=ent, text=clause.text)
+    if kind is ActKind.VIEW_CART and buying and not _QUESTION.search(clause.text.lower()):
+        return [first]      # "ใส่ตะกร้า": the cart word was where to put them
+    return [first, act]
 
 
 def _items(clause: _Clause, mentions: list[dict], ent: Entities) -> list[Item]:
@@ -470,7 +517,34 @@ def _items(clause: _Clause, mentions: list[dict], ent: Entities) -> list[Item]:
         if found:
             _set_quantity(item, found[0])
     _each(text, items)
-    return items
+    return _unlisted_names(clause, mentions, items)
+
+
+_ITEM_SEPARATOR = re.compile(r"\s*(?:,|\n|\+|/|\bกับ|\bและ|แล้วก็|\band\b|\bor\b|\bหรือ)\s*")
+
+
+def _unlisted_names(clause: _Clause, mentions: list[dict], items: list[Item]) -> list[Item]:
+    """A listed name the catalogue search did not find ("ขอ Catan 1 กับ Jaipur 1"): kept as words to look
+    up, so the customer hears that the shop does not sell it instead of nothing."""
+    from agent.offline.nlu import product_query
+
+    spans = [(m["start"] - clause.start, m["end"] - clause.start) for m in mentions]
+    position, extra = 0, []
+    pieces = _ITEM_SEPARATOR.split(clause.text)
+    for piece in pieces:
+        start = clause.text.find(piece, position)
+        position = start + len(piece)
+        if not piece.strip() or any(a < position and b > start for a, b in spans):
+            continue
+        query = product_query(tokens(piece.lower()))
+        if query and not is_ordinary_word(query) and re.search(r"[a-z]{3}|[\u0e01-\u0e2e]{3}", query) \
+                and len(pieces) > 1:
+            item = Item(query=query, start=clause.start + start)
+            found = _counts(piece)
+            if found:
+                _set_quantity(item, found[0])
+            extra.append(item)
+    return sorted(items + extra, key=lambda i: i.start)
 
 
 def _leads_next(segment: str, count: _Count, has_next: bool) -> bool:
@@ -518,7 +592,7 @@ def _join(acts: list[Act]) -> list[Act]:
     """Continuations take what they lack from the act before; neighbours of one kind merge."""
     # A story around the request ("พอดีลูกชายวันเกิด...", "พิมพ์ผิดค่ะ") says nothing the shop can act on.
     if any(a.kind is not ActKind.UNKNOWN for a in acts):
-        acts = [a for a in acts if a.kind is not ActKind.UNKNOWN or a.items]
+        acts = [a for a in acts if a.kind is not ActKind.UNKNOWN or a.items or _constraints(a.entities)]
     out: list[Act] = []
     for act in acts:
         prev = out[-1] if out else None
@@ -565,6 +639,16 @@ def _merge(prev: Act, act: Act) -> bool:
     if act.kind is prev.kind is ActKind.ADD and not only_count:
         prev.items.extend(act.items)
         prev.more = prev.more or act.more
+        return True
+    if ActKind.RECOMMEND in (prev.kind, act.kind) and not (prev.items or act.items) \
+            and prev.kind in (ActKind.RECOMMEND, ActKind.UNKNOWN, ActKind.ASK_PRODUCT) \
+            and act.kind in (ActKind.RECOMMEND, ActKind.UNKNOWN, ActKind.ASK_PRODUCT) \
+            and (_constraints(act.entities) or act.kind is ActKind.RECOMMEND):
+        # "อยากได้เกมให้หลาน 6 ขวบค่ะ เป็นเกมเด็กๆ": one search with every condition said
+        for name in ("players", "max_minutes", "age", "budget_max_satang", "budget_min_satang", "category"):
+            if getattr(prev.entities, name) is None and getattr(act.entities, name) is not None:
+                prev.entities = replace(prev.entities, **{name: getattr(act.entities, name)})
+        prev.kind = ActKind.RECOMMEND
         return True
     if act.kind is prev.kind is ActKind.SHOP_QUESTION:
         prev.topics.extend(t for t in act.topics if t not in prev.topics)

@@ -8,6 +8,7 @@ phone number make sense. Every price, total and stock figure said comes from a t
 """
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from agent.actions import Postback
@@ -30,7 +31,7 @@ POLICY: dict[str, dict[ActKind, str]] = {
         K.ADD: "_add_items", K.SET_QUANTITY: "_add_items", K.CONFIRM: "_add_items",
     },
     "product_choice": {                # "which edition?": the quantity already said is kept
-        K.ADD: "_add_items", K.ASK_PRODUCT: "_add_items", K.CONFIRM: "_add_items",
+        K.ADD: "_add_items", K.ASK_PRODUCT: "_choice_or_question", K.CONFIRM: "_add_items",
     },
     "fulfilment": {                    # "pickup or delivery?"
         K.SHIPPING_CHOICE: "_fulfilment", K.SHIPPING_DETAILS: "_shipping_details",
@@ -143,7 +144,9 @@ class OfflineAgent:
         return cart.get("items") or [] if isinstance(cart, dict) else []
 
     def _spot(self, text: str) -> list[dict]:
-        found = self._call("find_products_in_text", text=text[:1000])
+        related = list(dict.fromkeys([*self.s.last_added, *([self.s.pending_sku] if self.s.pending_sku else []),
+                                      *self.s.last_skus]))[:30]
+        found = self._call("find_products_in_text", text=text[:1000], related=related or None)
         self.calls.pop()   # spotting names is reading, not something the reply shows
         return found.get("mentions") or [] if isinstance(found, dict) else []
 
@@ -308,10 +311,12 @@ class OfflineAgent:
                 suggestions = instead.suggestions
                 continue
             shown.append(product)
-            answer = say.answer_about(act.kind.value, product)
+            answer = say.answer_about(act.kind.value, product, act.entities)
             texts.append(f"{answer}\n{say.product_facts(product)}" if answer else say.product_facts(product))
             suggestions = self._product_suggestions(product)
-        if shown:
+            if not product.get("stock"):
+                texts.extend(self._alternatives(product["sku"], item.quantity))
+        if shown and self.s.expecting != "product_choice":
             self._shown(shown)
             self.s.pending_sku = shown[-1]["sku"]
         return TurnReply("\n\n".join(texts), suggestions=suggestions)
@@ -384,6 +389,11 @@ class OfflineAgent:
             if item.quantity_problem:
                 return self._bad_quantity(sku, item)
             in_cart = self._cart_line(sku)
+            swapped = None if in_cart or act.more or item.quantity else self._edition_of_last_added(sku)
+            if swapped is not None:
+                reply = self._replace(Act(K.REPLACE, items=[Item(skus=(swapped,)), Item(skus=(sku,))]))
+                notes.append(reply.text)
+                continue
             if in_cart and not act.more and sku in self.s.last_added:
                 # "เอา X" / "ใส่ตะกร้า" right after X went in: that same box, not one more
                 if quantity is None or quantity == in_cart["quantity"]:
@@ -403,6 +413,26 @@ class OfflineAgent:
         if notes:
             reply.text = "\n".join([*notes, reply.text])
         return reply
+
+    def _edition_of_last_added(self, sku: str) -> str | None:
+        """The line the previous turn added that is another edition of `sku` ("เอาแบบกล่องบุบก็ได้")."""
+        candidates = [a for a in self.s.last_added if a != sku and self._cart_line(a)]
+        if not candidates:
+            return None
+        mine = self._call("get_product_details", sku=sku)
+        self.calls.pop()
+        for other in candidates:
+            theirs = self._call("get_product_details", sku=other)
+            self.calls.pop()
+            if not (self._error(mine) or self._error(theirs)) and say.same_title(mine, theirs):
+                return other
+        return None
+
+    def _choice_or_question(self, act: Act) -> TurnReply:
+        """After "which edition?": a bare name picks it, a question about a game is answered."""
+        from agent.offline.acts import is_question
+
+        return self._ask(act) if is_question(act.text) else self._add_items(act)
 
     def _bad_quantity(self, sku: str, item: Item) -> TurnReply:
         """"-5" or "1000000": say what the shop can do and ask again, changing nothing."""
@@ -426,17 +456,40 @@ class OfflineAgent:
             result = self._call("add_to_cart", sku=sku, quantity=quantity or 1)
             if self._error(result):
                 errors.append(say.TOOL_ERROR.format(message=self._error(result)))
+                self.s.pending_sku = sku          # "งั้นเอา 1 กล่องก็ได้" is about this one
+                self.s.pending_quantity = quantity
+                if result.get("error") == "out_of_stock" or "หมด" in (result.get("message_th") or ""):
+                    errors.extend(self._alternatives(sku, quantity))
                 continue
             line = next((i for i in result["cart"]["items"] if i["sku"] == sku), None)
             done.append(say.ADDED_LINE.format(name=line["name"] if line else sku, quantity=quantity or 1))
             total = result["cart"]["total_satang"]
             self.added.append(sku)
             self.s.pending_sku = sku
-        self.s.forget_question()
+        if done:
+            self.s.forget_question()
         text = "\n".join(done + errors)
         if total is not None:
             text += "\n" + say.CART_TOTAL.format(total=format_baht(total))
         return TurnReply(text, suggestions=say.AFTER_ADD)
+
+    def _alternatives(self, sku: str, quantity: int | None) -> list[str]:
+        """Other editions of a sold-out title that are in stock: offered as cards, the quantity kept."""
+        details = self._call("get_product_details", sku=sku)
+        name = details.get("name_en") if not self._error(details) else None
+        if not name:
+            return []
+        found = self._call("search_products", query=name, in_stock_only=True, include_games=False, limit=4)
+        others = [p for p in found.get("results", []) if p.get("sku") not in (None, sku) and p.get("in_stock")
+                  and (p.get("score") or 0) >= 0.75]
+        if not others:
+            self.calls.pop()
+            return []
+        self._shown(others)
+        self.s.expecting = "product_choice"
+        self.s.pending_quantity = quantity
+        names = ", ".join(say.display_name(p) for p in others[:3])
+        return [say.OTHER_EDITIONS.format(names=names)]
 
     def _in_cart(self, sku: str) -> bool:
         return self._cart_line(sku) is not None
@@ -495,6 +548,12 @@ class OfflineAgent:
                          suggestions=say.AFTER_ADD)
 
     def _remove_items(self, act: Act) -> TurnReply:
+        if act.whole_cart:
+            lines = self._cart_items()
+            for line in lines:
+                self._call("remove_cart_item", sku=line["sku"])
+            self.s.pending_sku = None
+            return TurnReply(say.CART_CLEARED if lines else say.CART_EMPTY, suggestions=say.MAIN_MENU)
         items = act.items or [Item(refers_to_previous=True)]
         texts, reply = [], None
         for item in items:
@@ -568,6 +627,13 @@ class OfflineAgent:
 
     def _checkout(self) -> TurnReply:
         if not self._cart_items():
+            if self.s.pending_sku and self.s.expecting is None:
+                # "สั่งซื้อเลย" right after a game was shown: that game, then the checkout
+                added = self._add_lines([(self.s.pending_sku, self.s.pending_quantity or 1)])
+                if self._cart_items():
+                    self.s.expecting = "fulfilment"
+                    return TurnReply(f"{added.text}\n{say.ASK_FULFILMENT}", suggestions=say.FULFILMENT)
+                return added
             return TurnReply(say.CART_EMPTY, suggestions=say.MAIN_MENU)
         self.s.expecting = "fulfilment"
         return TurnReply(say.ASK_FULFILMENT, suggestions=say.FULFILMENT)
@@ -660,13 +726,19 @@ class OfflineAgent:
     # ---- shop facts, payments, orders ---------------------------------------------------------
 
     def _shop_question(self, act: Act) -> TurnReply:
+        if act.topics[:1] == ["payment"] and re.search(r"qr|คิวอาร์|สแกน|อีกที|อีกครั้ง|ส่ง|ขอ", act.text.lower()):
+            order = self._latest_order(None, unpaid_only=True)
+            if order is not None:     # "ขอ QR อีกทีได้ไหม": the order waiting to be paid
+                return self._pay(order["number"])
         texts = []
         for topic in act.topics or ["delivery"]:
             info = self._call("get_shop_info", topic=topic)
             self.calls.pop()
             texts.append(info.get("message_th") or say.SYSTEM_BUSY)
         if "delivery" in act.topics:
-            items = self._cart_items() if self.s.expecting or self._cart is not None or True else []
+            items = self._cart_items()
+            if self.calls and self.calls[-1].name == "view_cart":
+                self.calls.pop()   # read for the total only: no cart card under a delivery answer
             if items:
                 subtotal = sum(i["line_total_satang"] for i in items)
                 texts.append(say.DELIVERY_TOTAL.format(total=format_baht(subtotal + self.delivery_fee_satang),

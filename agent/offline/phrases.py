@@ -189,9 +189,13 @@ def relaxed_names(e, relaxed: list[str]) -> str:
     return " " + " และ".join(names[r] for r in relaxed if r in names) + " "
 
 
-def answer_about(kind: str, product: dict) -> str:
-    """The one fact asked about, as a sentence, before the product's facts ("" for a general question)."""
+def answer_about(kind: str, product: dict, asked=None) -> str:
+    """The one fact asked about, as a sentence, before the product's facts ("" for a general question).
+    `asked`: the question's entities; a condition in it ("เด็ก 10 ขวบเล่นได้ไหม") is answered yes or no."""
     name = display_name(product)
+    fit = _fits(name, product, asked) if asked is not None else ""
+    if fit:
+        return fit
     if kind == "ask_players":
         lo, hi = product.get("min_players"), product.get("max_players")
         if lo and hi:
@@ -211,4 +215,39 @@ def answer_about(kind: str, product: dict) -> str:
         return f"ทางร้านยังไม่มีข้อมูลภาษาของ {name} ค่ะ รบกวนสอบถามแอดมินได้นะคะ"
     if kind == "ask_price":
         return f"{name} ราคา {format_baht(product['price_satang'])}ค่ะ"
+    return ""
+OTHER_EDITIONS = "ตอนนี้มี {names} พร้อมส่งค่ะ ถ้าสนใจ เลือกจากการ์ดด้านล่าง หรือพิมพ์ชื่อมาได้เลยนะคะ"
+CART_CLEARED = "นำสินค้าทั้งหมดออกจากตะกร้าแล้วค่ะ ตะกร้าว่างแล้ว เลือกเกมใหม่ได้เลยนะคะ"
+
+
+def same_title(a: dict, b: dict) -> bool:
+    """Two editions of one game (a year, a language, a dented box), not a game and its expansion."""
+    import re
+
+    def core(product: dict) -> str:
+        name = (product.get("name_en") or "").lower()
+        name = re.sub(r"\b(?:19|20)\d\d\b|\bedition\b|\(.*?\)|[^a-z0-9 ]", " ", name)
+        return " ".join(name.split())
+
+    return bool(core(a)) and core(a) == core(b)
+
+
+def _fits(name: str, product: dict, asked) -> str:
+    """Whether a named game suits the age, group size or time the customer gave."""
+    age, players, minutes = asked.age, asked.players, asked.max_minutes
+    if age and product.get("min_age"):
+        if age >= product["min_age"]:
+            return f"{name} เหมาะกับอายุ {product['min_age']} ปีขึ้นไป เด็ก {age} ขวบเล่นได้ค่ะ"
+        return (f"{name} เหมาะกับอายุ {product['min_age']} ปีขึ้นไปค่ะ สำหรับเด็ก {age} ขวบอาจยากไปหน่อย "
+                "ถ้าต้องการ ทางร้านช่วยแนะนำเกมที่เหมาะกับวัยนี้ได้นะคะ")
+    lo, hi = product.get("min_players"), product.get("max_players")
+    if players and lo and hi:
+        if lo <= players <= hi:
+            return f"{name} เล่น {players} คนได้ค่ะ (เล่นได้ {lo}-{hi} คน)"
+        return f"{name} เล่นได้ {lo}-{hi} คนค่ะ จึงไม่เหมาะกับ {players} คนนะคะ"
+    longest = product.get("max_minutes") or product.get("min_minutes")
+    if minutes and longest:
+        if longest <= minutes:
+            return f"{name} เล่นจบภายในประมาณ {longest} นาทีค่ะ"
+        return f"{name} ใช้เวลาเล่นประมาณ {longest} นาที นานกว่า {minutes} นาทีค่ะ"
     return ""

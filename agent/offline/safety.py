@@ -30,12 +30,14 @@ _STAFF_CLAIM = re.compile(
     r"|(?:พนักงาน|แอดมิน|เจ้าของร้าน|ผู้จัดการ|ทีมงาน)(?:ร้าน)?(?:เอง|นะ|ค่ะ|ครับ|คับ)"
     r"|\bi\s?(?:am|'m)\s(?:the |a |an )?(?:staff|admin|owner|manager|employee|developer)"
     r"|\b(?:this is|it's) (?:the )?(?:admin|staff|owner|manager)\b", re.IGNORECASE)
-_OTHERS = re.compile(r"คนอื่น|ลูกค้าอื่น|ลูกค้าท่านอื่น|ลูกค้าทั้งหมด|ลูกค้าทุกคน|ลูกค้าที่สั่ง|ลูกค้าคนที่|ของลูกค้า(?!เอง)|"
+_OTHERS = re.compile(r"(?:ของ|ให้)(?:คุณ|พี่|น้อง|ลูกค้า)\S*\s?(?:ที่|ซึ่ง)(?:สั่ง|ซื้อ|มา)|คนที่(?:สั่ง|ซื้อ)|"
+                     r"(?:who|that) (?:ordered|bought)|คนอื่น|ลูกค้าอื่น|ลูกค้าท่านอื่น|ลูกค้าทั้งหมด|ลูกค้าทุกคน|ลูกค้าที่สั่ง|ลูกค้าคนที่|ของลูกค้า(?!เอง)|"
                      r"คนที่สั่ง|other customers?|another customer|all customers|someone else|every customer",
                      re.IGNORECASE)
 _DATA = re.compile(r"ออเดอร์|คำสั่งซื้อ|order|ข้อมูล|ที่อยู่|เบอร์|ชื่อ|สลิป|ประวัติ|รายชื่อ|address|phone|data|details",
                    re.IGNORECASE)
-_DISCOUNT = re.compile(r"ลดราคาให้|ลดให้เหลือ|เปลี่ยนราคา|ราคาเหลือ\s?\d{1,2}\s?บาท|ให้ฟรี|ขอฟรี|แถมฟรี|"
+_DISCOUNT = re.compile(r"ลดราคาให้|ลดให้|ลด\s?\d+\s?%|ส่วนลด\s?\d+|\d+\s?%\s?(?:off|discount)|"
+                       r"(?:เจ้าของร้าน|แอดมิน|พนักงาน)\S*บอก(?:ว่า)?\S*ลด|เปลี่ยนราคา|ราคาเหลือ\s?\d{1,2}\s?บาท|ให้ฟรี|ขอฟรี|แถมฟรี|"
                        r"set (?:the |all )?prices? to|make it free|for free")
 
 
