@@ -35,8 +35,8 @@ from shop.models.customers import Customer, StaffRequest
 from shop.models.orders import OrderStatus
 from shop.money import baht_words, format_baht
 from shop.search import SearchFilters, search
+from shop.search.spans import find_mentions
 from shop.settings import Settings
-from shop.spans import find_mentions
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ Scores tests/data/utterances_compound.tsv (written before the act reader, see do
 message counts only when every act is found in order with its labelled items (sku and quantity),
 topics and constraints. The real catalogue is loaded into a temporary SQLite database, because product
 mentions are found by span search over it. Two systems in the same run:
-- the act reader (`agent.offline.acts.read_acts` with `shop.spans.find_mentions`);
+- the act reader (`agent.offline.acts.read_acts` with `shop.search.spans.find_mentions`);
 - baseline, the previous design: one intent and one product phrase per message (`understand()`), the
   phrase resolved by the shop's name lookup (`shop.cart.find_product`), as the old dialogue did.
 Also the time per message (act reader, after warm-up).
@@ -26,7 +26,7 @@ os.environ.setdefault("PYTHAINLP_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.offline.evaluation import evaluate_acts, load_labelled_acts  # noqa: E402
+from agent.offline.evaluation import catalogue_reader, evaluate_acts, load_labelled_acts  # noqa: E402
 from agent.offline.intents import Intent  # noqa: E402
 from agent.offline.nlu import understand  # noqa: E402
 from shop.catalog import load_catalog  # noqa: E402
@@ -78,34 +78,6 @@ def baseline_reader(session):
     return read
 
 
-def acts_reader(session):
-    from agent.offline.acts import read_acts
-    from shop.spans import find_mentions
-
-    def spot(text: str) -> list[dict]:
-        return [{"start": m.start, "end": m.end, "text": m.text, "skus": list(_skus(session, m.product_ids))}
-                for m in find_mentions(session, text)]
-
-    def read(text: str, expecting: str | None):
-        return read_acts(text, expecting=expecting, spot=spot)
-
-    return read
-
-
-_SKU_CACHE: dict[int, str] = {}
-
-
-def _skus(session, ids):
-    from sqlalchemy import select
-
-    from shop.models.catalog import Product
-
-    missing = [i for i in ids if i not in _SKU_CACHE]
-    if missing:
-        _SKU_CACHE.update(dict(session.execute(select(Product.id, Product.sku).where(Product.id.in_(missing))).all()))
-    return [_SKU_CACHE[i] for i in ids]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list every message read wrongly")
@@ -118,10 +90,7 @@ def main() -> None:
             load_catalog(session)
         with db.session() as session:
             systems = [("baseline: one intent per message", baseline_reader(session))]
-            try:
-                systems.insert(0, ("act reader", acts_reader(session)))
-            except ImportError:
-                pass
+            systems.insert(0, ("act reader", catalogue_reader(session)))
             for _, read in systems:   # warm-up: dictionaries, search index, encoder
                 read("สวัสดีค่ะ มี splendor ไหม", None)
             print(f"{len(rows)} labelled messages ({DATA.name})\n")

@@ -15,12 +15,14 @@ def _last(calls: list[ToolCall], names: set[str]) -> ToolCall | None:
     return next((c for c in reversed(calls) if c.name in names and c.ok), None)
 
 
-def _products(call: ToolCall) -> list[dict]:
-    """Products a listing call showed; for a name the shop was unsure of, the candidates it offered."""
+def _products(call: ToolCall, calls: list[ToolCall] | None = None) -> list[dict]:
+    """Products a listing call showed; for a name the shop was unsure of, the candidates it offered.
+    Several products looked up one by one in the turn ("มี A กับ B ไหม") are shown together."""
     if not call.ok:
         return call.result.get("candidates") or call.result.get("similar") or []
     if call.name == "get_product_details":
-        return [call.result]
+        looked_up = [c.result for c in (calls or [call]) if c.name == "get_product_details" and c.ok]
+        return list({p["sku"]: p for p in looked_up if p.get("sku")}.values())[-10:] or [call.result]
     return [p for p in call.result.get("results", []) if p.get("kind", "product") == "product" and p.get("sku")]
 
 
@@ -50,7 +52,7 @@ def attachment(reply: TurnReply, hero: flex.HeroUrl | None = None) -> dict | Non
         return None
     listing = next((c for c in reversed(calls) if c.name in LISTING_TOOLS), None)
     if listing is not None:
-        products = _products(listing)
+        products = _products(listing, calls)
         if products:
             return flex.product_carousel(products, hero=hero)
     return None

@@ -120,3 +120,17 @@ def bob(shop, settings):
     from agent.tools import ToolContext
 
     return ToolContext(shop.db, settings, shop.bob)
+
+
+@pytest.fixture(scope="session")
+def catalog_db(tmp_path_factory):
+    """The full catalogue (135 products, 20k games) loaded once for every test that needs it (search, acts)."""
+    from shop.catalog import load_catalog
+    from shop.models import create_all
+
+    database = Database(f"sqlite:///{tmp_path_factory.mktemp('search') / 'catalog.db'}")
+    create_all(database)
+    with database.session() as session:
+        load_catalog(session)
+    yield database
+    database.engine.dispose()

@@ -6,23 +6,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from shop.catalog import load_catalog
-from shop.db import Database
-from shop.models import create_all
 from shop.models.catalog import Game, Product, ProductAlias
 from shop.search import SearchFilters, SearchHit, search
 from shop.text import MAX_QUERY_CHARS, normalize
-
-
-@pytest.fixture(scope="session")
-def catalog_db(tmp_path_factory):
-    """The full catalogue (135 products, 20k games) loaded once for every search test."""
-    database = Database(f"sqlite:///{tmp_path_factory.mktemp('search') / 'catalog.db'}")
-    create_all(database)
-    with database.session() as session:
-        load_catalog(session)
-    yield database
-    database.engine.dispose()
 
 
 @pytest.fixture

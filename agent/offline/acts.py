@@ -279,7 +279,7 @@ _SOLO = re.compile(r"คนเดียว|เล่นเดี่ยว|\bsolo
 
 
 def _refine(kind: ActKind, clause: str, ent: Entities, has_items: bool, expecting: str | None,
-            mentioned: bool = False) -> tuple[ActKind, list[str]]:
+            mentioned: bool = False, counted: bool = False) -> tuple[ActKind, list[str]]:
     compact = clean(clause).lower().replace(" ", "")
     question = _QUESTION.search(compact) is not None
     topics = [name for name, pattern in TOPICS if pattern.search(compact)]
@@ -289,8 +289,8 @@ def _refine(kind: ActKind, clause: str, ent: Entities, has_items: bool, expectin
         return ActKind.SHOP_QUESTION, topics[:2]   # "มีเก็บเงินปลายทางไหม": no product was named
     if kind is ActKind.SET_QUANTITY and ent.fulfilment and not mentioned and ent.quantity is None:
         return ActKind.SHIPPING_CHOICE, []         # "ขอเปลี่ยนเป็นไปรับเองที่ร้าน"
-    if kind is ActKind.ADD and mentioned and ent.quantity is None and _WANTING.search(clause.lower()) \
-            and not _CART_VERB.search(clause.lower()):
+    if kind is ActKind.ADD and mentioned and not counted and _WANTING.search(clause.lower()) \
+            and not _CART_VERB.search(clause.lower()) and not _EACH.search(clause.lower()):
         return ActKind.ASK_PRODUCT, []             # "อยากได้เกม Kingdomino": show it first
     if kind in (ActKind.SHOP_QUESTION, ActKind.ASK_PRICE, ActKind.SHIPPING_DETAILS, ActKind.UNKNOWN,
                 ActKind.TALK_TO_STAFF, ActKind.ASK_PRODUCT, ActKind.ORDER_STATUS) and _PAID.search(compact) \
@@ -308,6 +308,9 @@ def _refine(kind: ActKind, clause: str, ent: Entities, has_items: bool, expectin
         return ActKind.SHOP_QUESTION, ["payment"]
     if kind is ActKind.ASK_PRICE and topics and topics[0] in ("delivery", "pickup"):
         return ActKind.SHOP_QUESTION, topics[:1]
+    if kind is ActKind.SHIPPING_DETAILS and ent.fulfilment and not (ent.phone or ent.address) \
+            and re.search(r"เปลี่ยน|แทน|ดีกว่า|ขอเป็น|instead|change|rather", compact):
+        return ActKind.SHIPPING_CHOICE, []          # "ขอเปลี่ยนเป็นไปรับเองที่ร้านดีกว่า": not a name
     if kind is ActKind.SHIPPING_DETAILS and not (ent.name or ent.phone or ent.address):
         if question and expecting != "fulfilment":
             return ActKind.SHOP_QUESTION, topics[:2] or ["delivery"]
@@ -316,7 +319,7 @@ def _refine(kind: ActKind, clause: str, ent: Entities, has_items: bool, expectin
         return kind, topics[:2] or ["payment"]
     if kind is ActKind.TALK_TO_STAFF and topics[:1] == ["returns"] and (question or "ถ้า" in compact):
         return ActKind.SHOP_QUESTION, ["returns"]
-    if kind is ActKind.RECOMMEND and has_items:
+    if kind is ActKind.RECOMMEND and mentioned:
         return (ActKind.ADD if _BUYING.search(compact) and not question else ActKind.ASK_PRODUCT), []
     if kind is ActKind.SET_QUANTITY and _REPLACE_CUE.search(compact) and has_items and ent.quantity is None:
         return ActKind.REPLACE, []
@@ -424,9 +427,15 @@ def _read(text: str, expecting: str | None, spot: Spot | None) -> list[Act]:
         # The discount is refused; an order in the same message still counts, at the shop's price.
         acts.append(Act(ActKind.PRICE_CHANGE, text=cleaned))
     mentions = _mentions(cleaned, spot)
-    for clause in split_clauses(cleaned, expecting):
+    swap = _message_replace(cleaned, mentions)
+    if swap is not None:
+        return acts + [swap] + ([Act(ActKind.INJECTION)] if injected else [])
+    clauses = split_clauses(cleaned, expecting)
+    for clause in clauses:
         inside = [m for m in mentions if clause.start <= m["start"] < clause.end]
-        acts.extend(_read_clause(clause, inside, expecting))
+        # The sentence encoder (~40 ms a call) guesses only for a message of one clause: a fragment of a
+        # longer one that no rule reads is story around the request, not worth a guess.
+        acts.extend(_read_clause(clause, inside, expecting, encoder=len(clauses) == 1))
     acts = _join(acts)
     if acts and acts[0].kind is ActKind.PRICE_CHANGE:
         for act in acts[1:]:
@@ -438,6 +447,23 @@ def _read(text: str, expecting: str | None, spot: Spot | None) -> list[Act]:
     if injected:
         acts.append(Act(ActKind.INJECTION))
     return acts or [Act(ActKind.UNKNOWN, text=cleaned)]
+
+
+_MISTYPED = re.compile(r"พิมพ์ผิด|สั่งผิด|กดผิด|ผิดตัว|ผิดเกม|ไม่ใช่|แทน|instead|wrong|typo|mistake")
+
+
+def _message_replace(cleaned: str, mentions: list[dict]) -> Act | None:
+    """"ขอโทษค่ะ พิมพ์ผิด จริงๆจะเอา B ค่ะ ไม่ใช่ A": one swap, however many clauses it is written in."""
+    if len(mentions) != 2 or not _MISTYPED.search(cleaned.lower()):
+        return None
+    clause = _Clause(cleaned, 0)
+    items = _items(clause, mentions, Entities())
+    if len(items) != 2 or not (_OLD_CUE_ANYWHERE.search(cleaned.lower()) or "แทน" in cleaned):
+        return None
+    return Act(ActKind.REPLACE, items=_replace_order(clause, items), text=cleaned)
+
+
+_OLD_CUE_ANYWHERE = re.compile(r"ไม่ใช่|ไม่เอา|จาก|แทน|instead of|not\b|rather than")
 
 
 def _mentions(cleaned: str, spot: Spot | None) -> list[dict]:
@@ -452,14 +478,14 @@ def _mentions(cleaned: str, spot: Spot | None) -> list[dict]:
         return []
 
 
-def _read_clause(clause: _Clause, mentions: list[dict], expecting: str | None) -> list[Act]:
+def _read_clause(clause: _Clause, mentions: list[dict], expecting: str | None, encoder: bool = True) -> list[Act]:
     # The product names are read by the span search: hide them from the intent rules, whose
     # keywords sometimes occur inside titles ("อย่าซ่ากับบอส", "เกมโรคระบาด").
     masked = clause.text
     for m in sorted(mentions, key=lambda m: -m["start"]):
         a, b = m["start"] - clause.start, m["end"] - clause.start
         masked = masked[:a] + " เกมนี้ " + masked[b:]
-    understood = understand(masked if mentions else clause.text, expecting=expecting)
+    understood = understand(masked if mentions else clause.text, expecting=expecting, encoder=encoder)
     ent = understood.entities
     kind = _KIND_OF_INTENT[understood.intent]
     if kind is ActKind.UNKNOWN and mentions:
@@ -467,7 +493,8 @@ def _read_clause(clause: _Clause, mentions: list[dict], expecting: str | None) -
     items = _items(clause, mentions, ent)
     if _SOLO.search(clause.text.lower()) and kind is ActKind.RECOMMEND:
         ent = replace(ent, players=1, category=None if ent.category == "เล่นคนเดียว" else ent.category)
-    kind, topics = _refine(kind, clause.text, ent, bool(items), expecting, mentioned=bool(mentions))
+    kind, topics = _refine(kind, clause.text, ent, bool(items), expecting, mentioned=bool(mentions),
+                           counted=any(i.quantity is not None for i in items))
     if kind is ActKind.REPLACE:
         items = _replace_order(clause, items)
     act = Act(kind, items=items, entities=ent, topics=topics, text=clause.text,
@@ -475,6 +502,8 @@ def _read_clause(clause: _Clause, mentions: list[dict], expecting: str | None) -
               whole_cart=kind is ActKind.REMOVE and not mentions and _WHOLE_CART.search(clause.text.lower()) is not None)
     if kind in ITEM_ACTS or kind is ActKind.RECOMMEND or not items:
         return [act]
+    if kind is ActKind.UNKNOWN and all(not i.named and i.ordinal is None for i in items):
+        return [act]        # "อย่างละกล่อง": a count for the items of the clause before
     act.items = []
     if not mentions or kind in (ActKind.SHIPPING_DETAILS, ActKind.STAFF_CLAIM, ActKind.OTHERS_DATA):
         return [act]
@@ -536,7 +565,8 @@ def _unlisted_names(clause: _Clause, mentions: list[dict], items: list[Item]) ->
         position = start + len(piece)
         if not piece.strip() or any(a < position and b > start for a, b in spans):
             continue
-        query = product_query(tokens(piece.lower()))
+        words = _EACH.sub(" ", _COUNT_RE.sub(" ", _numbers_as_digits(piece)))
+        query = product_query(tokens(words))
         if query and not is_ordinary_word(query) and re.search(r"[a-z]{3}|[\u0e01-\u0e2e]{3}", query) \
                 and len(pieces) > 1:
             item = Item(query=query, start=clause.start + start)
@@ -580,7 +610,7 @@ def _replace_order(clause: _Clause, items: list[Item]) -> list[Item]:
         return [Item(refers_to_previous=True), *items[:1]]
     text = clause.text.lower()
     first, second = items[0], items[1]
-    before_second = text[:second.start - clause.start]
+    before_second = text[(first.start - clause.start):second.start - clause.start]
     if _OLD_CUE.search(before_second):
         return [second, first]
     return [first, second]

@@ -367,9 +367,13 @@ class OfflineAgent:
             pending = self.s.pending_sku
             if self.s.expecting == "product_choice":
                 return TurnReply(say.ASK_WHICH_PRODUCT, suggestions=say.MAIN_MENU)
-            if pending and self._in_cart(pending):
+            line = self._cart_line(pending) if pending else None
+            if line and re.search(r"สั่ง|ซื้อ|order|checkout|buy", act.text.lower()):
                 # "สั่งซื้อ" right after adding means "place the order", not "add it once more"
                 return self._checkout()
+            if line:   # "ใส่ตะกร้าให้หน่อย" about the box already put in
+                return TurnReply(say.ALREADY_IN_CART.format(name=line["name"], quantity=line["quantity"]),
+                                 suggestions=say.AFTER_ADD)
             if pending:
                 return self._add_lines([(pending, 1)])
             return TurnReply(say.ASK_WHICH_PRODUCT, suggestions=say.MAIN_MENU)

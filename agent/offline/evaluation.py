@@ -190,3 +190,24 @@ def evaluate_acts(rows: list[LabelledActs], read: Callable) -> ActsReport:
         else:
             report.misses.append((row, got))
     return report
+
+
+def catalogue_reader(session) -> Callable:
+    """`read(text, expecting)` -> acts, with the product mentions found by the catalogue's span search in
+    `session` (as the offline agent's `find_products_in_text` tool does)."""
+    from sqlalchemy import select
+
+    from agent.offline.acts import read_acts
+    from shop.models.catalog import Product
+    from shop.search.spans import find_mentions
+
+    skus = dict(session.execute(select(Product.id, Product.sku)).all())
+
+    def spot(text: str) -> list[dict]:
+        return [{"start": m.start, "end": m.end, "text": m.text, "skus": [skus[i] for i in m.product_ids if i in skus]}
+                for m in find_mentions(session, text)]
+
+    def read(text: str, expecting: str | None):
+        return read_acts(text, expecting=expecting, spot=spot)
+
+    return read

@@ -385,7 +385,7 @@ _FILLER = {
     "คับ", "จ้า", "นะ", "นะคะ", "ค่า", "จ๊ะ", "จ้ะ", "ค้าบ", "ฮะ", "แอดมิน", "พร้อมส่ง", "เอ่อ", "อ่ะ", "อะ",
     "ทั้งหมด", "หมดเลย", "ครึ่ง", "ขึ้นไป", "ประมาณ", "ทั้ง", "คนเดียว", "ของขวัญ", "ลูก", "หลาน", "เลย", "รายการ", "ครับผม", "คุณ", "หนู", "เรา", "ผม", "ฉัน", "ดิฉัน", "เค้า", "ค่าา",
     "ถ้า", "จะ", "มัน", "ทิ้ง", "please", "u", "sell", "รอ", "แรง", "ตอนนี้", "คล้าย", "คล้ายๆ", "แบบ", "like", "similar", "available", "delete", "easy", "hard", "learn", "are", "there", "ก็", "อยู่แล้ว", "รึ", "หรือยัง", "รึยัง", "ซื้อเลย", "ขอซื้อ", "ขอสั่ง",
-    "เดียว", "ใหม่", "เวอร์ชัน", "version", "แวะ", "เอง", "แทน", "ดีกว่า", "จบ", "ก็ได้", "ถูกดี",  # not "edition": inside titles
+    "เดียว", "ใหม่", "เวอร์ชัน", "version", "แวะ", "เอง", "each", "แทน", "ดีกว่า", "จบ", "ก็ได้", "ถูกดี",  # not "edition": inside titles
     # time words ("รอมาเดือนนึงแล้ว"); not "วัน", which is inside titles ("เซเว่นวันเดอร์")
     "เดือน", "นึง", "อาทิตย์", "สัปดาห์", "เมื่อวาน", "เมื่อวานซืน", "พรุ่งนี้", "วันนี้", "ตอนเย็น", "ตอนเช้า",
     "ตอน", "เย็น", "เช้า", "คืนนี้",
@@ -499,18 +499,18 @@ _ASKING_FOR_GAMES = {Intent.RECOMMENDATION, Intent.AVAILABILITY, Intent.PRICE, I
 _RECOMMEND_FIELDS = ("players", "max_minutes", "age", "budget_max_satang", "budget_min_satang", "category")
 
 
-def understand(text: str, *, expecting: str | None = None) -> Understanding:
+def understand(text: str, *, expecting: str | None = None, encoder: bool = True) -> Understanding:
     """Read one customer message. Never raises: anything unreadable is UNKNOWN with confidence 0."""
     if expecting not in EXPECTING:
         expecting = None   # an unknown hint is ignored rather than guessed at
     try:
-        return _understand(text if isinstance(text, str) else "", expecting)
+        return _understand(text if isinstance(text, str) else "", expecting, encoder)
     except Exception:  # a bug here must not silence the shop: log it and let the dialogue ask again
         log.exception("offline NLU failed on a message of %d chars", len(text) if isinstance(text, str) else -1)
         return Understanding(Intent.UNKNOWN, 0.0, Entities())
 
 
-def _understand(text: str, expecting: str | None) -> Understanding:
+def _understand(text: str, expecting: str | None, encoder: bool = True) -> Understanding:
     cased = clean(text)
     if not cased:
         return Understanding(Intent.UNKNOWN, 0.0, Entities())
@@ -538,10 +538,11 @@ def _understand(text: str, expecting: str | None) -> Understanding:
         best, top = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if top - second < 0.5 and len(ranked) > 1:
-            best = _tie_break(cased, [intent for intent, score in ranked if top - score < 0.5])
+            tied = [intent for intent, score in ranked if top - score < 0.5]
+            best = _tie_break(cased, tied) if encoder else tied[0]
         confidence = round(min(0.95, 0.55 + 0.08 * top + 0.05 * (top - second)), 2)
     else:
-        best, similarity = _encoder_guess(cased)
+        best, similarity = _encoder_guess(cased) if encoder else (Intent.UNKNOWN, 0.0)
         confidence = round(similarity, 2)
         letters = len(re.findall(r"[a-zA-Z\u0e01-\u0e2e]", cased))
         if similarity < (SHORT_TEXT_THRESHOLD if letters < 4 else ENCODER_THRESHOLD):

@@ -18,7 +18,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from shop.search import SearchIndex, get_index
+from shop.search.cache import get_index
+from shop.search.index import SearchIndex
 from shop.text import REQUEST_WORDS, fold_thai, has_thai, normalize
 
 MAX_WINDOW_WORDS = 5
@@ -48,8 +49,10 @@ class Mention:
 class _MentionKeys:
     exact: dict[str, set[int]]     # normalised key (Thai without spaces) -> product rows
     compact: list[str]             # every key without spaces, for "all the words are in the name"
+    spaced: list[str]              # the same keys with their spaces
     compact_owner: list[int]
     name_words: list[set[str]]     # per product row: the words of its names (for "London กับ Tokyo")
+    primary: set[str]              # keys that are a product's own title (not an alias)
     thai: list[str]
     thai_owner: np.ndarray
     folded: list[str]
@@ -71,14 +74,16 @@ def _mention_keys(index: SearchIndex) -> _MentionKeys:
             exact.setdefault(key, set()).add(owner)
     for key, owner in zip(index.p_fold, index.p_fold_owner.tolist(), strict=True):
         exact.setdefault("~" + key, set()).add(owner)
-    compact, compact_owner = [], []
+    compact, spaced, compact_owner = [], [], []
     for key_list, owners in ((index.p_thai, index.p_thai_owner), (index.p_latin, index.p_latin_owner)):
         for key, owner in zip(key_list, owners.tolist(), strict=True):
             compact.append(key.replace(" ", ""))
+            spaced.append(key)
             compact_owner.append(owner)
     name_words = [{w for w in normalize(f"{en} {th}").split() if len(w) >= 3}
                   for en, th in zip(index.products.names_en, index.products.names_th, strict=True)]
-    keys = _MentionKeys(exact, compact, compact_owner, name_words, index.p_thai, index.p_thai_owner,
+    primary = {_key(name) for name in (*index.products.names_en, *index.products.names_th) if name}
+    keys = _MentionKeys(exact, compact, spaced, compact_owner, name_words, primary, index.p_thai, index.p_thai_owner,
                         index.p_fold, index.p_fold_owner, index.p_latin, index.p_latin_owner)
     _keys_cache.clear()  # one live index per process
     _keys_cache[id(index)] = (index, keys)
@@ -142,7 +147,10 @@ def find_mentions(session: Session, text: str, related_ids: tuple[int, ...] = ()
     found: list[tuple[float, int, int, int, bool, tuple[int, ...]]] = []
     fuzzy: list[int] = []
     for n, (first, last, key) in enumerate(windows):
-        rows = keys.exact.get(key) or (keys.exact.get("~" + fold_thai(key)) if has_thai(key) else None)
+        rows = keys.exact.get(key) or (keys.exact.get("~" + fold_thai(key)) if has_thai(key) and len(key) >= 5
+                                       else None)
+        if rows and first == last and key not in keys.primary and _common_word(words[first][0]):
+            rows = None   # an alias that is also an everyday word ("ป่า", "ฉลาม", "got") names nothing alone
         if rows:
             found.append((100.0, len(key), first, last, True, tuple(sorted(rows))))
         elif len(key) >= EXACT_ONLY_BELOW and not _ordinary(words, first, last):
@@ -159,7 +167,7 @@ def find_mentions(session: Session, text: str, related_ids: tuple[int, ...] = ()
             continue
         taken |= set(range(first, last + 1))
         chosen.append((first, last, score, exact, rows))
-    chosen += _siblings(keys, words, taken, chosen, related_ids, index)
+    chosen += _siblings(keys, words, taken, chosen, related_ids, index, lowered)
     mentions = []
     for first, last, score, exact, rows in chosen:
         start, end = words[first][1], words[last][2]
@@ -172,7 +180,7 @@ def _contained(keys: _MentionKeys, words, first: int, last: int, key: str):
     """Every word of the run is inside one name that the run covers at least half of: "ภาคเสริมโอเชียเนีย"
     is Wingspan Oceania Expansion, "splendor 2024" the 2024 edition."""
     parts = [w[0].strip().lower() for w in words[first:last + 1] if w[0].strip()]
-    if not parts:
+    if not parts or any(len(p) < 2 and not p.isdigit() for p in parts):
         return []
     owners: set[int] | None = None
     for part in parts:
@@ -200,6 +208,8 @@ def _keys_holding(keys: _MentionKeys, part: str) -> set[int]:
             cache.clear()
         if part.isdigit():   # a number is a whole number of the name: "2" is not inside "2024"
             cache[part] = {k for k, text in enumerate(keys.compact) if part in re.findall(r"\d+", text)}
+        elif not has_thai(part):   # a Latin word is a whole word of the name: "i" is not inside "get bit"
+            cache[part] = {k for k, text in enumerate(keys.spaced) if part in text.split()}
         else:
             cache[part] = {k for k, text in enumerate(keys.compact) if part in text}
     return cache[part]
@@ -209,7 +219,7 @@ _SIBLING_CUES = {"กับ", "และ", "หรือ", ",", "and", "or", "&"
                  "edition", "version", "เป็น", "อัน", "ตัว"}
 
 
-def _siblings(keys: _MentionKeys, words, taken: set[int], chosen, related_ids, index: SearchIndex):
+def _siblings(keys: _MentionKeys, words, taken: set[int], chosen, related_ids, index: SearchIndex, text: str):
     """A bare word next to "กับ", "ภาค", "แบบ" that names a sibling of a product already in play:
     "Next Station London กับ Tokyo" is also Next Station: Tokyo (not King of Tokyo)."""
     anchors = {row for *_rest, rows in chosen for row in rows}
@@ -223,10 +233,14 @@ def _siblings(keys: _MentionKeys, words, taken: set[int], chosen, related_ids, i
         part = word.strip().lower()
         if n in taken or len(part) < 3 or part in _EDGE_WORDS or (part.isdigit() and len(part) != 4):
             continue
-        previous = next((w[0].strip().lower() for w in reversed(words[:n]) if w[0].strip()), "")
-        if previous not in _SIBLING_CUES:
+        previous = next((w for w in reversed(words[:n]) if w[0].strip()), None)
+        line_start = previous is None or "\n" in text[previous[2]:words[n][1]]
+        if not line_start and previous[0].strip().lower() not in _SIBLING_CUES:
             continue
         holders = {keys.compact_owner[k] for k in _keys_holding(keys, part)}
+        if not holders and len(part) >= 5:   # "พาวเวอร์อัพ" for "พาวเวอร์อัป": a typo inside the name
+            near = process.cdist([part], keys.compact, scorer=fuzz.partial_ratio, workers=1, score_cutoff=88)[0]
+            holders = {keys.compact_owner[int(k)] for k in np.nonzero(near)[0]}
         rows = {r for r in holders - anchors if any(len((keys.name_words[r] & keys.name_words[a]) - {part}) >= 1
                                                     for a in anchors)}
         if not rows:      # the sibling is itself among the cards shown ("งั้นเอาฉบับ 2024")
@@ -235,6 +249,15 @@ def _siblings(keys: _MentionKeys, words, taken: set[int], chosen, related_ids, i
             out.append((n, n, 90.0, False, tuple(sorted(rows))))
             taken.add(n)
     return out
+
+
+_COMMON_ENGLISH = frozenset("got get book books box game games party set pack kit one two all the and cat dog fun "
+                            "new old big small play card cards".split())
+
+
+def _common_word(word: str) -> bool:
+    word = word.strip().lower()
+    return word in _COMMON_ENGLISH or word in _dictionary_words()
 
 
 def _ordinary(words: list[tuple[str, int, int]], first: int, last: int) -> bool:
