@@ -231,7 +231,7 @@ def _split_by_intent(clauses: list[_Clause]) -> list[_Clause]:
 
 def _continues(right: str) -> bool:
     """Words that only go on with the request before them ("กับ skull", "และ ...")."""
-    return re.match(r"(?:กับ|และ|หรือ|and|or|with)\b", right) is not None
+    return re.match(r"(?:กับ|และ|หรือ|ที่|สำหรับ|เหมาะ|and|or|with|for|under|that|which|to)\b", right.lower()) is not None
 
 
 # ---------------------------------------------------------------- reading one clause
@@ -259,7 +259,7 @@ TOPICS = (
     ("address", re.compile(r"ร้านอยู่|ที่อยู่ร้าน|ร้านตั้งอยู่|แผนที่|หน้าร้าน(?:อยู่|ที่ไหน)|อยู่แถว|ไปยังไง|เดินทาง|location|"
                            r"where is the shop|where are you|shop address")),
     ("pickup", re.compile(r"รับเอง|รับที่ร้าน|มารับ|ไปรับ|รับหน้าร้าน|pick\s?up")),
-    ("payment", re.compile(r"จ่าย|ชำระ|โอน|ปลายทาง|cod\b|พร้อมเพ|บัตร|ผ่อน|เครดิต|บัญชี|qr|payment|pay\b|cash")),
+    ("payment", re.compile(r"(?<!ค่าใช้)จ่าย|ชำระ|โอน|ปลายทาง|cod\b|พร้อมเพ|บัตร|ผ่อน|เครดิต|บัญชี|qr|payment|pay\b|cash")),
     ("delivery", re.compile(r"ค่าส่ง|ส่ง|จัดส่ง|ขนส่ง|ไปรษณี|ems|kerry|เคอรี่|flash|แฟลช|delivery|deliver|shipping|ship")),
 )
 _QUESTION = re.compile(r"ไหม|มั้ย|มั๊ย|ป่ะ|ปะ|หรือเปล่า|รึเปล่า|ยังไง|อย่างไร|อะไร|กี่|เท่าไ|ไหน|หรอ|เหรอ|บ้าง|ได้เปล่า|\?|"
@@ -500,6 +500,8 @@ def _read_clause(clause: _Clause, mentions: list[dict], expecting: str | None, e
     act = Act(kind, items=items, entities=ent, topics=topics, text=clause.text,
               more=kind is ActKind.ADD and _MORE.search(clause.text.lower()) is not None,
               whole_cart=kind is ActKind.REMOVE and not mentions and _WHOLE_CART.search(clause.text.lower()) is not None)
+    if kind is ActKind.RECOMMEND and not mentions:
+        act.items = []       # a search: its leftover words are not a product
     if kind in ITEM_ACTS or kind is ActKind.RECOMMEND or not items:
         return [act]
     if kind is ActKind.UNKNOWN and all(not i.named and i.ordinal is None for i in items):
@@ -679,6 +681,9 @@ def _merge(prev: Act, act: Act) -> bool:
             if getattr(prev.entities, name) is None and getattr(act.entities, name) is not None:
                 prev.entities = replace(prev.entities, **{name: getattr(act.entities, name)})
         prev.kind = ActKind.RECOMMEND
+        return True
+    if prev.kind is ActKind.SHOP_QUESTION and act.kind in ASK_ACTS | {ActKind.UNKNOWN} and not act.items:
+        prev.topics.extend(t for t in act.topics if t not in prev.topics)   # "...มีค่าใช้จ่ายไหม": the same question
         return True
     if act.kind is prev.kind is ActKind.SHOP_QUESTION:
         prev.topics.extend(t for t in act.topics if t not in prev.topics)

@@ -139,7 +139,7 @@ def find_mentions(session: Session, text: str, related_ids: tuple[int, ...] = ()
         if _BREAK.search(words[first][0]):
             continue
         for last in range(first, min(first + MAX_WINDOW_WORDS, len(words))):
-            if last > first and _BREAK.search(words[last][0]):
+            if last > first and (_BREAK.search(words[last][0]) or "\n" in lowered[words[last - 1][2]:words[last][1]]):
                 break
             key = _key(lowered[words[first][1]:words[last][2]])
             if len(key) >= 2:
@@ -159,7 +159,7 @@ def find_mentions(session: Session, text: str, related_ids: tuple[int, ...] = ()
     found += _fuzzy_matches(keys, [windows[n] for n in fuzzy])
     # Best first: a good match of more of the text before a perfect match of less of it
     # ("7 wonder duel" is 7 Wonders Duel, not the alias "7 wonder" plus a stray word).
-    found.sort(key=lambda f: (-f[0] * min(f[1], 40), f[2]))
+    found.sort(key=lambda f: (-min(f[1], 40) * (f[0] / 100.0) ** 8, f[2]))
     taken: set[int] = set()
     chosen: list[tuple[int, int, float, bool, tuple[int, ...]]] = []
     for score, _chars, first, last, exact, rows in found:
@@ -194,7 +194,7 @@ def _contained(keys: _MentionKeys, words, first: int, last: int, key: str):
         coverage = chars / max(len(keys.compact[k]), 1)
         if coverage >= 0.5:
             row = keys.compact_owner[k]
-            best[row] = max(best.get(row, 0.0), 85.0 + 15.0 * min(coverage, 1.0))
+            best[row] = max(best.get(row, 0.0), 90.0 + 10.0 * min(coverage, 1.0))
     if not best:
         return []
     top = max(best.values())
@@ -294,7 +294,7 @@ def _fuzzy_matches(keys: _MentionKeys, windows: list[tuple[int, int, str]]):
             top = max(rows.values())
             if top < TYPO_SCORE:
                 continue
-            first, last, _key_text = group[i]
-            out.append((top, last - first, first, last, False,
+            first, last, key_text = group[i]
+            out.append((top, len(key_text.replace(" ", "")), first, last, False,
                         tuple(sorted(r for r, s in rows.items() if s >= top - TIE))))
     return out
