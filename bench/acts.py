@@ -31,6 +31,7 @@ from agent.offline.intents import Intent  # noqa: E402
 from agent.offline.nlu import understand  # noqa: E402
 from shop.catalog import load_catalog  # noqa: E402
 from shop.db import Database  # noqa: E402
+from shop.models import create_all  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "utterances_compound.tsv"
 
@@ -85,7 +86,7 @@ def main() -> None:
     rows = load_labelled_acts(DATA)
     with tempfile.TemporaryDirectory() as directory:
         db = Database(f"sqlite:///{Path(directory) / 'catalog.db'}")
-        db.create_all()
+        create_all(db)
         with db.session() as session:
             load_catalog(session)
         with db.session() as session:

@@ -27,7 +27,7 @@ _IGNORE_RULES = re.compile(r"ignore (?:all |the )?(?:previous|above|prior) (?:in
 
 _STAFF_CLAIM = re.compile(
     r"(?:ผม|ฉัน|หนู|เรา|ดิฉัน|พี่|นี่)\s?(?:เป็น|คือ|เป็นคน)?\s?(?:พนักงาน|แอดมิน|เจ้าของร้าน|ผู้จัดการ|ทีมงาน|staff|admin)"
-    r"|(?:พนักงาน|แอดมิน|เจ้าของร้าน|ผู้จัดการ|ทีมงาน)(?:ร้าน)?(?:เอง|นะ|ค่ะ|ครับ|คับ)"
+    r"|(?:พนักงาน|แอดมิน|เจ้าของร้าน|ผู้จัดการ|ทีมงาน)(?:ร้าน)?เอง"     # "แอดมินเองค่ะ", not "ขอคุยกับแอดมินค่ะ"
     r"|\bi\s?(?:am|'m)\s(?:the |a |an )?(?:staff|admin|owner|manager|employee|developer)"
     r"|\b(?:this is|it's) (?:the )?(?:admin|staff|owner|manager)\b", re.IGNORECASE)
 _OTHERS = re.compile(r"(?:ของ|ให้)(?:คุณ|พี่|น้อง|ลูกค้า)\S*\s?(?:ที่|ซึ่ง)(?:สั่ง|ซื้อ|มา)|คนที่(?:สั่ง|ซื้อ)|"
