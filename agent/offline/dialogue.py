@@ -178,7 +178,7 @@ class OfflineAgent:
 
     def greet_reply(self) -> TurnReply:
         self.s.forget_question()
-        return TurnReply(say.GREETING.format(shop=self.shop_name), suggestions=say.MAIN_MENU)
+        return TurnReply(say.greeting(self.shop_name, self.customer_name), suggestions=say.MAIN_MENU)
 
     def _add_button(self, sku: str | None, quantity: int) -> TurnReply:
         """A card's add button: after "which edition?", the quantity the customer already said."""
