@@ -1,10 +1,13 @@
-"""App assembly: the webhook edge with the real turn, housekeeping and LLM status, plus the simulator
-when (and only when) `salesbot dev` asks for it."""
+"""App assembly: the webhook edge with the real turn, housekeeping and LLM status, the staff back office
+at /admin (with the customer messages it queues), plus the simulator when (and only when) `salesbot
+dev` asks for it."""
 from __future__ import annotations
 
 from flask import Flask, redirect
 
-from bot.housekeeping import Housekeeper
+import admin
+from bot.housekeeping import Housekeeper, PushSoon
+from bot.replies.fulfilment import customer_messages
 from bot.simulator_shop import SimulatorShop
 from bot.turn import llm_status, run_turn
 from shop.db import Database
@@ -22,6 +25,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings = settings or get_settings()
     app = edge.create_app(settings, database=database, turn=turn or run_turn, housekeeping=Housekeeper,
                           llm_status=llm_status)
+    admin.init_app(app, customer_messages=customer_messages, push_soon=PushSoon(app.extensions["salesbot.db"], settings))
     if simulator is not None:
         from simulator.web import bp as simulator_bp
 

@@ -1,6 +1,7 @@
 """Periodic work the workers do besides answering events: expire unpaid orders (their stock goes back
-on sale) and re-check slips whose provider was unreachable, telling each customer the outcome (through
-the notifications table, so a failed push is tried again next round)."""
+on sale), re-check slips whose provider was unreachable, telling each customer the outcome, and queue
+the staff's LINE alerts (all through the notifications table, so a failed push is tried again next
+round). `PushSoon` sends that table at once when staff have just queued something for a customer."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ from agent.offline import phrases
 from bot.replies.messages import text as message_text
 from bot.replies.messages import with_quick_replies
 from bot.slip_replies import slip_messages
-from shop import notifications
+from shop import notifications, staff_alerts
 from shop.db import Database
 from shop.handoff import close_timed_out
 from shop.metrics import SLIP_OUTCOMES
@@ -46,6 +47,7 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
         if result.outcome != "pending" and result.customer_id is not None:
             notifications.queue(db, result.customer_id, f"slip-check-{result.slip_check_id}",
                                 slip_messages(db, result))
+    staff_alerts.queue_due(db, settings, now)
     sent, unsent = send_due(db, settings, line)
     if expired or sent or unsent or handed_back:
         log.info("housekeeping: %d unpaid order(s) expired, %d handoff(s) timed out, %d notification(s) sent, "
@@ -83,3 +85,41 @@ class Housekeeper:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+class PushSoon:
+    """Send the notifications outbox now, in a background thread, instead of at the next round (the
+    back office calls it after staff approve a slip or ship an order). Calls while a send runs are
+    folded into one more send. Safe beside housekeeping: a notification pushed twice carries the same
+    retry key, and LINE accepts it once."""
+
+    def __init__(self, db: Database, settings: Settings, line_factory=None):
+        self.db, self.settings = db, settings
+        self._line_factory = line_factory or (lambda: LineApi(settings))
+        self._lock = threading.Lock()
+        self._again = threading.Event()
+        self._running = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._again.set()
+            if self._running:
+                return
+            self._running = True
+        threading.Thread(target=self._run, name="push-soon", daemon=True).start()
+
+    def _run(self) -> None:
+        line = self._line_factory()
+        try:
+            while True:
+                with self._lock:
+                    if not self._again.is_set():
+                        self._running = False
+                        return
+                    self._again.clear()
+                try:
+                    send_due(self.db, self.settings, line)
+                except Exception:  # the next housekeeping round sends what this one could not
+                    log.exception("sending notifications now failed; housekeeping will retry")
+        finally:
+            line.close()

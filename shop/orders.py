@@ -31,6 +31,10 @@ STATUS_TH = {
     OrderStatus.PAYMENT_PENDING.value: "กำลังตรวจสอบการชำระเงิน",
     OrderStatus.NEEDS_REVIEW.value: "รอพนักงานตรวจสอบสลิป",
     OrderStatus.PAID.value: "ชำระเงินแล้ว",
+    OrderStatus.PACKED.value: "แพ็กสินค้าแล้ว",
+    OrderStatus.SHIPPED.value: "จัดส่งแล้ว",
+    OrderStatus.DELIVERED.value: "ได้รับสินค้าแล้ว",
+    OrderStatus.PICKED_UP.value: "รับสินค้าที่ร้านแล้ว",
     OrderStatus.CANCELLED.value: "ยกเลิกแล้ว",
     OrderStatus.EXPIRED.value: "หมดเวลาชำระเงิน",
 }
@@ -69,6 +73,12 @@ def _reserve(session: Session, wanted: dict[int, int]) -> Product | None:
             return session.get(Product, product_id, populate_existing=True)
         taken.append((product_id, quantity))
     return None
+
+
+def release_stock(session: Session, order: Order) -> None:
+    """Put an order's lines back on sale (the caller has just closed the order in this transaction)."""
+    for item in order.items:
+        _give_back(session, item.product_id, item.quantity)
 
 
 def _give_back(session: Session, product_id: int, quantity: int) -> None:
@@ -153,6 +163,12 @@ def order_json(order: Order) -> dict:
         data["pay_before_text"] = f"{order.expires_at.astimezone(SHOP_TZ):%d/%m/%Y %H:%M} น."
     if order.paid_at:
         data["paid_at_text"] = f"{order.paid_at.astimezone(SHOP_TZ):%d/%m/%Y %H:%M} น."
+    if order.tracking_number:
+        data["carrier"], data["tracking_number"] = order.carrier, order.tracking_number
+    if order.shipped_at:
+        data["shipped_at_text"] = f"{order.shipped_at.astimezone(SHOP_TZ):%d/%m/%Y %H:%M} น."
+    if order.cancel_reason:
+        data["cancel_reason"] = order.cancel_reason
     return data
 
 
@@ -168,8 +184,7 @@ def _close(session: Session, order: Order, status: OrderStatus, now: datetime) -
                              .values(status=status.value, closed_at=now).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
-    for item in order.items:
-        _give_back(session, item.product_id, item.quantity)
+    release_stock(session, order)
     return True
 
 
@@ -179,6 +194,12 @@ _CANNOT_CANCEL = {
                                        "หากต้องการยกเลิก ทางร้านจะให้พนักงานช่วยดูแลนะคะ",
     OrderStatus.NEEDS_REVIEW.value: "พนักงานกำลังตรวจสอบสลิปของคำสั่งซื้อนี้อยู่ค่ะ จึงยังยกเลิกไม่ได้ "
                                     "หากต้องการยกเลิก ทางร้านจะให้พนักงานช่วยดูแลนะคะ",
+    OrderStatus.PACKED.value: "ทางร้านแพ็กสินค้าของคำสั่งซื้อนี้แล้วค่ะ หากต้องการยกเลิกหรือคืนเงิน "
+                              "ทางร้านจะให้พนักงานช่วยดูแลนะคะ",
+    OrderStatus.SHIPPED.value: "คำสั่งซื้อนี้จัดส่งแล้วค่ะ จึงยกเลิกไม่ได้ หากมีปัญหาเรื่องสินค้า "
+                               "ทางร้านจะให้พนักงานช่วยดูแลนะคะ",
+    OrderStatus.DELIVERED.value: "คำสั่งซื้อนี้ส่งถึงคุณลูกค้าแล้วค่ะ หากมีปัญหาเรื่องสินค้า ทางร้านจะให้พนักงานช่วยดูแลนะคะ",
+    OrderStatus.PICKED_UP.value: "คำสั่งซื้อนี้รับสินค้าไปแล้วค่ะ หากมีปัญหาเรื่องสินค้า ทางร้านจะให้พนักงานช่วยดูแลนะคะ",
     OrderStatus.CANCELLED.value: "คำสั่งซื้อนี้ถูกยกเลิกไปแล้วค่ะ",
     OrderStatus.EXPIRED.value: "คำสั่งซื้อนี้หมดเวลาชำระเงินและยกเลิกไปแล้วค่ะ",
 }

@@ -90,7 +90,12 @@ class Settings(BaseSettings):
     llm_history_tokens: int = Field(default=1500, ge=0)                # recent turns sent with each request
     llm_retry_after_seconds: float = Field(default=30.0, gt=0)         # circuit breaker cool-down after a failure
 
-    admin_password: SecretStr = SecretStr("")
+    # Back office (admin/): SECRET_KEY signs the staff session cookie and CSRF tokens (required in
+    # production; without it in development each process makes its own, so sessions end at restart).
+    secret_key: SecretStr = SecretStr("")
+    # Staff alerts on LINE (new paid order, slip to review, failed event): a group id (C...), a room id
+    # (R...) or a staff member's user id (U...) the bot can push to. Empty: no alerts.
+    staff_line_target: str = ""
 
     @property
     def production(self) -> bool:
@@ -110,6 +115,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("staff_line_target")
+    @classmethod
+    def _line_chat_id(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (len(value) == 33 and value[0] in "UCR" and all(c in "0123456789abcdef" for c in value[1:])):
+            raise ValueError("must be a LINE group id (C + 32 hex digits), room id (R...) or user id (U...)")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -149,6 +162,10 @@ class Settings(BaseSettings):
                 raise ValueError("LINE_CHANNEL_ACCESS_TOKEN is required in production")
             if self.slip_provider == "simulator":
                 raise ValueError("SLIP_PROVIDER=simulator is for development only")
+            if len(self.secret_key.get_secret_value()) < 32:
+                raise ValueError("SECRET_KEY of at least 32 characters is required in production "
+                                 "(it signs the back-office sessions): python -c 'import secrets; "
+                                 "print(secrets.token_hex(32))'")
         return self
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""Pushing the notifications the shop queued (`shop.notifications.queue`).
+"""Pushing the notifications the shop queued (`shop.notifications`), to customers and to the staff chat.
 
 `send_due` pushes every unsent one with retry keys derived from its key, so a push LINE already
 accepted answers 409 instead of arriving twice, and a failed push is tried again next round.
@@ -9,7 +9,7 @@ import json
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shop.db import Database
 from shop.models import Customer, Notification
@@ -31,8 +31,9 @@ def send_due(db: Database, settings: Settings, line: LineApi, limit: int = 50) -
     """Push unsent notifications; returns (sent, not sent this round)."""
     with db.session() as session:
         due = session.execute(
-            select(Notification.id, Notification.key, Notification.messages, Customer.line_user_id)
-            .join(Customer, Customer.id == Notification.customer_id)
+            select(Notification.id, Notification.key, Notification.messages,
+                   func.coalesce(Customer.line_user_id, Notification.target))
+            .outerjoin(Customer, Customer.id == Notification.customer_id)
             .where(Notification.sent_at.is_(None), Notification.given_up_at.is_(None))
             .order_by(Notification.id).limit(limit)).all()
     sent = failed = 0

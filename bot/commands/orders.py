@@ -58,17 +58,21 @@ def _text(orders: list[dict], requests: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="only orders in this status")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10000))
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.option("--resolve", "resolve_id", type=int, default=None, metavar="ID",
               help="mark the staff request ID as handled (after a person answered the customer)")
-def orders(status: str | None, limit: int, as_json: bool, resolve_id: int | None) -> None:
+@click.pass_context
+def orders(ctx: click.Context, status: str | None, limit: int, as_json: bool, resolve_id: int | None) -> None:
     """List orders (newest first): number, customer, items, total, status, payment outcome.
 
     Customers who asked for a person (handoff_to_staff) are listed after the orders.
+    Sub-commands change an order as the back office does (audit log, customer message).
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from shop.db import get_database
     from shop.models.base import utcnow
     from shop.models.customers import StaffRequest
@@ -90,3 +94,37 @@ def orders(status: str | None, limit: int, as_json: bool, resolve_id: int | None
         click.echo(json.dumps({"orders": rows, "staff_requests": requests}, ensure_ascii=False, indent=2))
     else:
         click.echo(_text(rows, requests))
+
+
+def _advance(number: str, action: str, **fields) -> dict:
+    from bot.replies.fulfilment import customer_messages
+    from shop import audit, fulfilment
+    from shop.db import get_database
+    from shop.errors import ShopError
+    from shop.settings import settings_or_exit
+
+    try:
+        return fulfilment.advance(get_database(settings_or_exit().database_url), audit.Actor.cli(), number, action,
+                                  customer_messages, **fields)
+    except ShopError as error:
+        raise click.ClickException(f"{error.code}: {error.message_th}") from None
+
+
+@orders.command("ship")
+@click.argument("order_number")
+@click.option("--carrier", required=True, help="e.g. Kerry Express, Flash Express, ไปรษณีย์ไทย (EMS)")
+@click.option("--tracking", required=True, help="the carrier's tracking number")
+def ship(order_number: str, carrier: str, tracking: str) -> None:
+    """Mark ORDER_NUMBER shipped; the customer gets the tracking number in a card."""
+    order = _advance(order_number, "ship", carrier=carrier, tracking_number=tracking)
+    click.echo(f"{order['number']}: {order['status']} ({order['carrier']} {order['tracking_number']}); "
+               "the customer's message is queued; the running service pushes it within a minute")
+
+
+@orders.command("cancel")
+@click.argument("order_number")
+@click.option("--reason", required=True, help="why, in Thai: the customer reads it")
+def cancel(order_number: str, reason: str) -> None:
+    """Cancel ORDER_NUMBER (not yet shipped); its stock goes back on sale."""
+    order = _advance(order_number, "cancel", reason=reason)
+    click.echo(f"{order['number']}: cancelled, stock released; the customer's message is queued")

@@ -161,3 +161,22 @@ def receipt(order: dict) -> dict:
         body.append(_text(f"ชำระเมื่อ {order['paid_at_text']}", size="xs", color=GREY, margin="md"))
     bubble = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body}}
     return flex(f"ใบเสร็จ {order.get('number', '')} ชำระแล้ว {format_baht(order['total_satang'])}", bubble)
+
+
+def shipment(order: dict) -> dict:
+    """The card a customer gets when staff ship an order: carrier and tracking number, with a button
+    that copies the number (to paste into the carrier's tracking page)."""
+    rows = [_text("จัดส่งสินค้าแล้ว 🚚", weight="bold", size="lg", color=BRAND),
+            _text(f"เลขที่คำสั่งซื้อ {order['number']}", size="xs", color=GREY),
+            {"type": "separator", "margin": "md"},
+            _text(order.get("carrier", ""), size="sm", color="#555555", margin="md"),
+            _text(order["tracking_number"], weight="bold", size="xl")]
+    if order.get("ship_name"):
+        rows.append(_text(f"ผู้รับ {order['ship_name']}", size="xs", color=GREY, margin="md"))
+    copy = {"type": "button", "style": "primary", "height": "sm",
+            "action": {"type": "clipboard", "label": "คัดลอกเลขพัสดุ", "clipboardText": order["tracking_number"]}}
+    bubble = {"type": "bubble",
+              "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": rows},
+              "footer": {"type": "box", "layout": "vertical", "contents": [copy]}}
+    return flex(f"จัดส่งคำสั่งซื้อ {order['number']} แล้ว เลขพัสดุ {order['tracking_number']} "
+                f"({order.get('carrier', '')})", bubble)

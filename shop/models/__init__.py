@@ -6,6 +6,7 @@ from shop.models.media import Media
 from shop.models.notifications import Notification
 from shop.models.orders import Order, OrderItem, OrderStatus
 from shop.models.payments import Payment, SlipCheck, SlipOutcome
+from shop.models.staff import AuditEntry, SignInFailures, StaffAccount
 
 
 def create_all(database) -> None:
@@ -23,4 +24,5 @@ __all__ = [
     "Payment", "SlipCheck", "SlipOutcome",
     "InboxEvent", "InboxStatus", "OutboundMessage",
     "Media", "Notification",
+    "StaffAccount", "SignInFailures", "AuditEntry",
 ]

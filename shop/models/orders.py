@@ -15,6 +15,10 @@ class OrderStatus(str, enum.Enum):
     PAYMENT_PENDING = "payment_pending"      # slip received, provider unreachable: being checked
     NEEDS_REVIEW = "needs_review"            # staff must look at the slip
     PAID = "paid"
+    PACKED = "packed"                        # staff packed it (pickup orders: ready to collect)
+    SHIPPED = "shipped"                      # handed to a carrier, with a tracking number
+    DELIVERED = "delivered"
+    PICKED_UP = "picked_up"                  # collected at the shop
     CANCELLED = "cancelled"
     EXPIRED = "expired"
 
@@ -34,10 +38,17 @@ class Order(Base):
     subtotal_satang: Mapped[int]
     shipping_satang: Mapped[int] = mapped_column(default=0)
     total_satang: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # the staff list's order
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # cancelled or expired
+    # Fulfilment, set by staff (shop.fulfilment)
+    packed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # delivered or picked up
+    carrier: Mapped[str] = mapped_column(String(80), default="")
+    tracking_number: Mapped[str] = mapped_column(String(80), default="")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")  # staff's reason, told to the customer
 
     customer: Mapped[Customer] = relationship()  # noqa: F821
     items: Mapped[list[OrderItem]] = relationship(back_populates="order", cascade="all, delete-orphan",

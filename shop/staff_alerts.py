@@ -1,0 +1,100 @@
+"""Alerts to the staff's LINE chat (STAFF_LINE_TARGET: a group id or a staff member's user id): a new
+paid order, a slip to review, an event the workers gave up on.
+
+Housekeeping calls `queue_due` every round. It looks at what happened in the last LOOKBACK and
+stores one notification per thing under a key of its own (staff-paid-<order id>, ...), so an alert
+is queued once however many rounds or processes see it, and the notifications outbox pushes it once
+with a stable retry key, retried while LINE is down. Nothing is queued while STAFF_LINE_TARGET is empty.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop import notifications
+from shop.db import Database
+from shop.models import Customer, InboxEvent, InboxStatus, Notification, Order, SlipCheck, SlipOutcome
+from shop.money import format_baht
+from shop.settings import Settings
+
+LOOKBACK = timedelta(days=1)
+LIMIT = 100  # per kind and round; more wait for the next round
+FULFILMENT_TH = {"pickup": "รับที่ร้าน", "delivery": "จัดส่ง"}
+
+
+def _link(settings: Settings, path: str) -> str:
+    return f"{settings.public_base_url}/admin/{path}"
+
+
+def _who(customer: Customer | None) -> str:
+    if customer is None:
+        return "-"
+    return customer.display_name or customer.line_user_id[:9] + "…"
+
+
+def paid_order_text(settings: Settings, order: Order, customer: Customer | None) -> str:
+    lines = [f"🛒 คำสั่งซื้อใหม่ชำระแล้ว {order.number}",
+             f"ยอด {format_baht(order.total_satang)} · {FULFILMENT_TH.get(order.fulfilment, order.fulfilment)}",
+             f"ลูกค้า: {_who(customer)}"]
+    lines += [f"• {item.name} × {item.quantity}" for item in order.items[:10]]
+    lines.append(_link(settings, f"orders/{order.number}"))
+    return "\n".join(lines)
+
+
+def review_text(settings: Settings, check: SlipCheck, order: Order | None, customer: Customer | None) -> str:
+    what = f"คำสั่งซื้อ {order.number} ยอด {format_baht(order.total_satang)}" if order else "ไม่มีคำสั่งซื้อที่รอชำระ"
+    return "\n".join([f"🧾 มีสลิปรอตรวจ (หมายเลข {check.id})", what, f"ลูกค้า: {_who(customer)}",
+                      f"เหตุผล: {check.reason or '-'}", _link(settings, f"slips/{check.id}")])
+
+
+def failed_event_text(event: InboxEvent) -> str:
+    return "\n".join([f"⚠️ ระบบตอบแชตไม่สำเร็จ (event {event.id}, {event.event_type})",
+                      f"แชต: {event.chat_id[:9]}…", f"สาเหตุ: {(event.last_error or '-')[:300]}",
+                      "ดูรายละเอียด: salesbot worker status · ส่งใหม่: salesbot worker retry " + str(event.id)])
+
+
+def _new(session: Session, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(keys) - set(session.scalars(select(Notification.key).where(Notification.key.in_(keys))))
+
+
+def queue_due(db: Database, settings: Settings, now: datetime | None = None) -> int:
+    """Queue the alerts not queued yet; returns how many were queued this round."""
+    target = settings.staff_line_target
+    if not target:
+        return 0
+    since = (now or datetime.now(UTC)) - LOOKBACK
+    queued = 0
+    with db.session() as session:
+        texts: dict[str, str] = {}
+        paid = session.execute(select(Order, Customer).join(Customer, Customer.id == Order.customer_id)
+                               .where(Order.paid_at >= since).order_by(Order.paid_at).limit(LIMIT)).all()
+        for order, customer in paid:
+            texts[f"staff-paid-{order.id}"] = (order, customer)
+        review = session.execute(
+            select(SlipCheck, Order, Customer).outerjoin(Order, Order.id == SlipCheck.order_id)
+            .outerjoin(Customer, Customer.id == SlipCheck.customer_id)
+            .where(SlipCheck.outcome == SlipOutcome.NEEDS_REVIEW.value, SlipCheck.created_at >= since)
+            .order_by(SlipCheck.id).limit(LIMIT)).all()
+        for check, order, customer in review:
+            texts[f"staff-review-{check.id}"] = (check, order, customer)
+        failed = session.scalars(select(InboxEvent).where(InboxEvent.status == InboxStatus.FAILED.value,
+                                                          InboxEvent.finished_at >= since)
+                                 .order_by(InboxEvent.id).limit(LIMIT)).all()
+        for event in failed:
+            texts[f"staff-failed-event-{event.id}"] = (event,)
+        new = _new(session, list(texts))
+        for key in sorted(new):
+            subject = texts[key]
+            if key.startswith("staff-paid-"):
+                text = paid_order_text(settings, *subject)
+            elif key.startswith("staff-review-"):
+                text = review_text(settings, *subject)
+            else:
+                text = failed_event_text(*subject)
+            notifications.add(session, key=key, messages=[{"type": "text", "text": text[:5000]}], target=target)
+            queued += 1
+    return queued
