@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shop import notifications
@@ -55,10 +56,26 @@ def failed_event_text(event: InboxEvent) -> str:
                       "ดูรายละเอียด: salesbot worker status · ส่งใหม่: salesbot worker retry " + str(event.id)])
 
 
-def _new(session: Session, keys: list[str]) -> set[str]:
-    if not keys:
-        return set()
-    return set(keys) - set(session.scalars(select(Notification.key).where(Notification.key.in_(keys))))
+def _due(session: Session, settings: Settings, since: datetime) -> dict[str, str]:
+    """key -> alert text for everything in the look-back window (queued or not)."""
+    due: dict[str, str] = {}
+    paid = session.execute(select(Order, Customer).join(Customer, Customer.id == Order.customer_id)
+                           .where(Order.paid_at >= since).order_by(Order.paid_at).limit(LIMIT)).all()
+    for order, customer in paid:
+        due[f"staff-paid-{order.id}"] = paid_order_text(settings, order, customer)
+    review = session.execute(
+        select(SlipCheck, Order, Customer).outerjoin(Order, Order.id == SlipCheck.order_id)
+        .outerjoin(Customer, Customer.id == SlipCheck.customer_id)
+        .where(SlipCheck.outcome == SlipOutcome.NEEDS_REVIEW.value, SlipCheck.created_at >= since)
+        .order_by(SlipCheck.id).limit(LIMIT)).all()
+    for check, order, customer in review:
+        due[f"staff-review-{check.id}"] = review_text(settings, check, order, customer)
+    failed = session.scalars(select(InboxEvent).where(InboxEvent.status == InboxStatus.FAILED.value,
+                                                      InboxEvent.finished_at >= since)
+                             .order_by(InboxEvent.id).limit(LIMIT)).all()
+    for event in failed:
+        due[f"staff-failed-event-{event.id}"] = failed_event_text(event)
+    return due
 
 
 def queue_due(db: Database, settings: Settings, now: datetime | None = None) -> int:
@@ -67,34 +84,13 @@ def queue_due(db: Database, settings: Settings, now: datetime | None = None) -> 
     if not target:
         return 0
     since = (now or datetime.now(UTC)) - LOOKBACK
-    queued = 0
-    with db.session() as session:
-        texts: dict[str, str] = {}
-        paid = session.execute(select(Order, Customer).join(Customer, Customer.id == Order.customer_id)
-                               .where(Order.paid_at >= since).order_by(Order.paid_at).limit(LIMIT)).all()
-        for order, customer in paid:
-            texts[f"staff-paid-{order.id}"] = (order, customer)
-        review = session.execute(
-            select(SlipCheck, Order, Customer).outerjoin(Order, Order.id == SlipCheck.order_id)
-            .outerjoin(Customer, Customer.id == SlipCheck.customer_id)
-            .where(SlipCheck.outcome == SlipOutcome.NEEDS_REVIEW.value, SlipCheck.created_at >= since)
-            .order_by(SlipCheck.id).limit(LIMIT)).all()
-        for check, order, customer in review:
-            texts[f"staff-review-{check.id}"] = (check, order, customer)
-        failed = session.scalars(select(InboxEvent).where(InboxEvent.status == InboxStatus.FAILED.value,
-                                                          InboxEvent.finished_at >= since)
-                                 .order_by(InboxEvent.id).limit(LIMIT)).all()
-        for event in failed:
-            texts[f"staff-failed-event-{event.id}"] = (event,)
-        new = _new(session, list(texts))
-        for key in sorted(new):
-            subject = texts[key]
-            if key.startswith("staff-paid-"):
-                text = paid_order_text(settings, *subject)
-            elif key.startswith("staff-review-"):
-                text = review_text(settings, *subject)
-            else:
-                text = failed_event_text(*subject)
-            notifications.add(session, key=key, messages=[{"type": "text", "text": text[:5000]}], target=target)
-            queued += 1
-    return queued
+    try:
+        with db.session() as session:
+            due = _due(session, settings, since)
+            queued = set(session.scalars(select(Notification.key).where(Notification.key.in_(list(due))))) if due else set()
+            for key in sorted(set(due) - queued):
+                notifications.add(session, key=key, messages=[{"type": "text", "text": due[key][:5000]}],
+                                  target=target)
+            return len(set(due) - queued)
+    except IntegrityError:  # another process queued one of them first: the next round does the rest
+        return 0

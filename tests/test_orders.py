@@ -227,7 +227,7 @@ def test_salesbot_orders_lists_orders_with_payment_outcome(shop, settings, monke
         as_json = runner.invoke(orders_command, ["--json"])
         text = runner.invoke(orders_command, ["--status", "awaiting_payment"])
         only_paid = runner.invoke(orders_command, ["--status", "paid", "--json"])
-        bad = runner.invoke(orders_command, ["--status", "shipped"])
+        bad = runner.invoke(orders_command, ["--status", "lost"])
         request_id = json.loads(as_json.output)["staff_requests"][0]["id"]
         resolved = runner.invoke(orders_command, ["--resolve", str(request_id)])
         again = runner.invoke(orders_command, ["--resolve", str(request_id)])
@@ -244,7 +244,7 @@ def test_salesbot_orders_lists_orders_with_payment_outcome(shop, settings, monke
     assert text.exit_code == 0 and first in text.output and "rejected (wrong_amount)" in text.output
     assert "1 × สเพลนเดอร์ (TH)" in text.output and "0812345678" in text.output
     assert json.loads(only_paid.output)["orders"] == []
-    assert bad.exit_code != 0 and "shipped" in bad.output
+    assert bad.exit_code != 0 and "lost" in bad.output
     assert "customers waiting for staff: 1" in text.output and "ขอคุยกับพนักงาน" in text.output
     assert resolved.exit_code == 0 and again.exit_code == 1 and "no open staff request" in again.output
     assert json.loads(after.output)["staff_requests"] == []
