@@ -41,6 +41,8 @@ def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
     source = event.get("source") or {}
     hero = partial(hero_url, settings)   # a product card's picture
     if source.get("type") in ("group", "room"):
+        if settings.staff_line_target and settings.staff_line_target in (source.get("groupId"), source.get("roomId")):
+            return []  # the staff's own chat (it receives the alerts): the shop assistant stays quiet there
         return run_group_turn(db, settings, event, hero=hero)
     user_id = source.get("userId")
     if not user_id:

@@ -149,3 +149,25 @@ def test_two_staff_shipping_at_once_one_wins(postgres_db):
         thread.join()
     assert sorted(results) == ["ok", "step_not_allowed"]
     assert len(notes(postgres_db)) == 1 and len(audit_rows(postgres_db, number)) == 1
+
+
+def test_where_is_my_order_answers_with_the_new_status_and_tracking_number(db, settings):
+    from bot.turn import run_turn
+    from fake_line_api import text_event
+
+    shop = seed_shop(db)
+    number = make_order(db, shop.alice, status="paid")
+    advance(db, STAFF, number, "ship", customer_messages, carrier="Kerry Express", tracking_number="KEX998877")
+    messages = run_turn(db, settings, text_event("ออเดอร์ของฉันถึงไหนแล้วคะ", user="U" + "a" * 32))
+    answer = messages[0]["text"]
+    assert number in answer and "จัดส่งแล้ว" in answer and "Kerry Express" in answer and "KEX998877" in answer
+
+
+def test_the_bot_stays_quiet_in_the_staff_group(db, settings):
+    from bot.turn import run_turn
+    from fake_line_api import text_event
+
+    group = "C" + "7" * 32
+    event = text_event("สวัสดีค่ะ", user="U" + "c" * 32)
+    event["source"] = {"type": "group", "groupId": group, "userId": "U" + "c" * 32}
+    assert run_turn(db, settings.model_copy(update={"staff_line_target": group}), event) == []

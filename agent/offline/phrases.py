@@ -68,8 +68,11 @@ def greeting(shop: str, customer_name: str = "") -> str:
 
 def order_status(order: dict) -> str:
     status = order.get("status_th") or order.get("status", "")
-    return (f"คำสั่งซื้อ {order['number']} ยอด {format_baht(order['total_satang'])}\n"
+    text = (f"คำสั่งซื้อ {order['number']} ยอด {format_baht(order['total_satang'])}\n"
             f"สถานะ: {status}")
+    if order.get("tracking_number"):
+        text += f"\nขนส่ง: {order.get('carrier', '')} เลขพัสดุ {order['tracking_number']}"
+    return text
 
 
 def display_name(product: dict) -> str:
