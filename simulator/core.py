@@ -30,6 +30,7 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # a phone photo is 12–50 MP; beyond this decoding alone takes gigabytes
 MAX_LOG_ENTRIES = 5000
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+DEV_STAFF_GROUP_ID = "C" + "5a1e5b07" * 4   # the staff group `salesbot dev` points STAFF_LINE_TARGET at
 DEFAULT_NAMES = ["สมชาย ใจดี", "มานี มีนา", "ปิติ ชูใจ", "วีระ กล้าหาญ", "ชูใจ รักเรียน"]
 
 
@@ -41,6 +42,8 @@ class SimulatorConfig:
     shop_name: str = "ร้านบอร์ดเกมตัวอย่าง"
     webhook_timeout: float = 10.0
     bot_user_id: str = field(default_factory=ev.new_user_id)   # `destination` of every webhook
+    staff_group_id: str | None = None  # the staff's LINE group (STAFF_LINE_TARGET), the bot already in it
+    staff_group_name: str = "กลุ่มพนักงานร้าน"
 
 
 
@@ -160,6 +163,10 @@ class Simulator:
         self.retry_keys: dict[str, tuple[float, str, list[dict]]] = {}
         self.contents: dict[str, Content] = {}
         self.sent_events: dict[str, dict] = {}
+        if self.config.staff_group_id:  # where the bot's staff alerts land; no members, only the bot's pushes
+            group = Group(self.config.staff_group_id, self.config.staff_group_name, [], True)
+            self.groups[group.chat_id] = group
+            self.transcripts[group.chat_id] = []
 
     def reset(self) -> None:
         with self._lock:

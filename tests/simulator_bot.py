@@ -255,7 +255,7 @@ def running_service(db, turn=None, **overrides):
                                     "slip_provider": "simulator", **overrides})
         simulator = SimulatorConfig(channel_secret=settings.line_channel_secret.get_secret_value(),
                                     access_token=settings.line_channel_access_token.get_secret_value(),
-                                    shop_name=settings.shop_name)
+                                    shop_name=settings.shop_name, staff_group_id=settings.staff_line_target or None)
         lazy.app = create_app(settings, database=db, turn=turn, simulator=simulator, start_workers=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

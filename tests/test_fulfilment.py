@@ -152,8 +152,9 @@ def test_two_staff_shipping_at_once_one_wins(postgres_db):
 
 
 def test_where_is_my_order_answers_with_the_new_status_and_tracking_number(db, settings):
-    from bot.turn import run_turn
     from fake_line_api import text_event
+
+    from bot.turn import run_turn
 
     shop = seed_shop(db)
     number = make_order(db, shop.alice, status="paid")
@@ -164,8 +165,9 @@ def test_where_is_my_order_answers_with_the_new_status_and_tracking_number(db, s
 
 
 def test_the_bot_stays_quiet_in_the_staff_group(db, settings):
-    from bot.turn import run_turn
     from fake_line_api import text_event
+
+    from bot.turn import run_turn
 
     group = "C" + "7" * 32
     event = text_event("สวัสดีค่ะ", user="U" + "c" * 32)

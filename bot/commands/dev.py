@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from shop.settings import PROJECT_ROOT
+from simulator.core import DEV_STAFF_GROUP_ID
 
 DEV_SECRETS = PROJECT_ROOT / "var" / "dev-secrets.env"
 
@@ -49,7 +50,7 @@ def dev_environment(bind: str, environ: dict | None = None, dotenv_file: Path = 
     explicit = set(environ) | {k for k, v in (dotenv_values(dotenv_file) if dotenv_file.exists() else {}).items() if v}
     origin = f"http://{bind}"
     forced = {**dev_secrets(secrets_file), "LINE_API_BASE_URL": f"{origin}/sim/line"}
-    defaults = {"PUBLIC_BASE_URL": origin, "SLIP_PROVIDER": "simulator"}
+    defaults = {"PUBLIC_BASE_URL": origin, "SLIP_PROVIDER": "simulator", "STAFF_LINE_TARGET": DEV_STAFF_GROUP_ID}
     applied = {**forced, **{name: value for name, value in defaults.items() if name not in explicit}}
     environ.update(applied)
     return applied
@@ -90,11 +91,13 @@ def dev(bind: str) -> None:
 
     settings = settings_or_exit()
     configure_logging(settings)
+    group = settings.staff_line_target if settings.staff_line_target.startswith("C") else None
     simulator = SimulatorConfig(channel_secret=applied["LINE_CHANNEL_SECRET"],
-                                access_token=applied["LINE_CHANNEL_ACCESS_TOKEN"], shop_name=settings.shop_name)
+                                access_token=applied["LINE_CHANNEL_ACCESS_TOKEN"], shop_name=settings.shop_name,
+                                staff_group_id=group)
     app = create_app(settings, simulator=simulator, start_workers=settings.worker_in_web and not settings.redis_url)
     host, port = bind.rsplit(":", 1)
     threading.Thread(target=install_rich_menu_when_up, args=(settings,), daemon=True).start()
-    click.echo(f"salesbot dev: chat with the bot at http://{bind}/sim/")
+    click.echo(f"salesbot dev: chat with the bot at http://{bind}/sim/ · back office at http://{bind}/admin/")
     click.echo("  development settings: " + ", ".join(sorted(applied)) + f" (secrets in {DEV_SECRETS})")
     app.run(host=host, port=int(port), threaded=True, use_reloader=False)
