@@ -22,6 +22,21 @@ REASONS_TH = {  # the checks' machine codes, as staff read them
 }
 
 
+OUTCOMES_TH = {"paid": "ชำระแล้ว", "rejected": "ปฏิเสธ", "pending": "รอระบบธนาคาร", "needs_review": "รอพนักงานตรวจ"}
+
+
+@bp.app_template_filter("slip_outcome")
+def _slip_outcome(code: str) -> str:
+    return OUTCOMES_TH.get(code, code)
+
+
+@bp.app_template_filter("customer_name")
+def _customer_name(customer: dict | None) -> str:
+    if not customer:
+        return "-"
+    return customer.get("display_name") or customer.get("line_user_id", "")[:9] + "…"
+
+
 @bp.app_template_filter("slip_reason")
 def _slip_reason(code: str) -> str:
     return REASONS_TH.get(code, code or "-")

@@ -99,7 +99,7 @@ def _baht(satang) -> str:
 
 
 @bp.app_template_filter("shop_time")
-def _shop_time(value: datetime | str | None) -> str:
+def shop_time(value: datetime | str | None) -> str:
     if value in (None, ""):
         return "-"
     if isinstance(value, str):

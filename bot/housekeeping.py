@@ -118,6 +118,7 @@ class PushSoon:
                         return
                     self._again.clear()
                 try:
+                    staff_alerts.queue_due(self.db, self.settings)  # e.g. the paid order a slip approval made
                     send_due(self.db, self.settings, line)
                 except Exception:  # the next housekeeping round sends what this one could not
                     log.exception("sending notifications now failed; housekeeping will retry")
