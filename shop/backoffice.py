@@ -82,11 +82,26 @@ class OrderFilter:
         args = {"status": self.status, "date_from": self.date_from.isoformat() if self.date_from else "",
                 "date_to": self.date_to.isoformat() if self.date_to else "", "q": self.text, "page": self.page}
         args.update(override)
-        return {k: v for k, v in args.items() if v not in ("", None, 1) or k == "page" and v != 1}
+        return {name: value for name, value in args.items() if value not in ("", None) and (name != "page" or value != 1)}
 
 
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _contains(column, text: str):
+    """Substring match; case-insensitive only when the text has Latin letters (Thai has no case, and a
+    plain LIKE is several times cheaper than ILIKE on PostgreSQL)."""
+    if any("a" <= c.lower() <= "z" for c in text):
+        return column.ilike(_like(text), escape="\\")
+    return column.like(_like(text), escape="\\")
+
+
+def _text_condition(text: str):
+    number = normalise_number(text)
+    return or_(Order.number.like(_like(number), escape="\\"), _contains(Customer.display_name, text),
+               _contains(Order.ship_name, text), Order.ship_phone.like(_like(text.replace("-", "")), escape="\\"),
+               _contains(Order.tracking_number, number))
 
 
 def orders_page(session: Session, flt: OrderFilter, per_page: int = PER_PAGE) -> dict:
@@ -98,26 +113,17 @@ def orders_page(session: Session, flt: OrderFilter, per_page: int = PER_PAGE) ->
         conditions.append(Order.created_at >= _shop_midnight(flt.date_from))
     if flt.date_to:
         conditions.append(Order.created_at < _shop_midnight(flt.date_to + timedelta(days=1)))
-    join_customer = False
     if flt.text:
-        pattern = _like(flt.text)
-        number = normalise_number(flt.text)
-        join_customer = True
-        conditions.append(or_(Order.number.like(_like(number), escape="\\"),
-                              Customer.display_name.ilike(pattern, escape="\\"),
-                              Order.ship_name.ilike(pattern, escape="\\"),
-                              Order.ship_phone.like(pattern, escape="\\"),
-                              Order.tracking_number.ilike(pattern, escape="\\")))
+        conditions.append(_text_condition(flt.text))
     counted = select(func.count()).select_from(Order)
-    listed = select(Order, Customer).join(Customer, Customer.id == Order.customer_id)
-    if join_customer:
+    if flt.text:
         counted = counted.join(Customer, Customer.id == Order.customer_id)
-    total = session.scalar(counted.where(*conditions)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(flt.page, pages)
-    rows = session.execute(listed.where(*conditions).order_by(Order.created_at.desc(), Order.id.desc())
+    total = session.scalar(counted.where(*conditions)) or 0  # status and dates alone: answered from indexes
+    page = min(flt.page, max(1, -(-total // per_page)))
+    rows = session.execute(select(Order, Customer).join(Customer, Customer.id == Order.customer_id)
+                           .where(*conditions).order_by(Order.created_at.desc(), Order.id.desc())
                            .offset((page - 1) * per_page).limit(per_page)).all()
-    return {"total": total, "page": page, "pages": pages,
+    return {"total": total, "page": page, "pages": max(1, -(-total // per_page)),
             "orders": [{"number": o.number, "status": o.status, "status_th": STATUS_TH.get(o.status, o.status),
                         "created_at": o.created_at, "total_satang": o.total_satang, "fulfilment": o.fulfilment,
                         "customer": c.display_name or c.line_user_id[:9] + "…", "ship_name": o.ship_name,

@@ -236,6 +236,9 @@ def test_orders_list_filters_and_pages(signed_in, db, world):
     assert "ไม่ถูกต้อง" in bad_date and "พบ 37" in bad_date
     none = signed_in.get("/admin/orders?date_to=2001-01-01").get_data(as_text=True)
     assert "พบ 0 คำสั่งซื้อ" in none
+    assert "พบ 0 คำสั่งซื้อ" in signed_in.get("/admin/orders?q=%25").get_data(as_text=True)  # "%" is literal
+    beyond = signed_in.get("/admin/orders?page=99").get_data(as_text=True)
+    assert "หน้า 2 จาก 2" in beyond and beyond.count('data-label="เลขที่"') == 7
 
 
 # ---------------------------------------------------------------- actions
