@@ -1,11 +1,10 @@
 """Today's figures, the orders list and one order's page with its actions."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 
-from admin.web import actor, bp, database, services
+from admin.web import actor, bp, database, staff_change
 from shop import audit, backoffice, fulfilment
-from shop.errors import ShopError
 from shop.orders import STATUS_TH
 
 CARRIERS = ["ไปรษณีย์ไทย (EMS)", "ไปรษณีย์ไทย (ลงทะเบียน)", "Kerry Express", "Flash Express", "J&T Express",
@@ -42,14 +41,11 @@ def order_page(number: str):
 def order_action(number: str, action: str):
     if action not in fulfilment.STEPS:
         abort(404)
-    try:
-        order = fulfilment.advance(database(), actor(), number, action, services().customer_messages,
-                                   carrier=request.form.get("carrier", ""),
-                                   tracking_number=request.form.get("tracking_number", ""),
-                                   reason=request.form.get("reason", ""))
-    except ShopError as error:
-        flash(error.message_th, "error")
-        return redirect(url_for("admin.order_page", number=number))
-    services().push_soon()
-    flash(f"บันทึกแล้ว: คำสั่งซื้อ {order['number']} {order['status_th']}", "ok")
-    return redirect(url_for("admin.order_page", number=order["number"]))
+    return staff_change(
+        lambda messages: fulfilment.advance(database(), actor(), number, action, messages,
+                                            carrier=request.form.get("carrier", ""),
+                                            tracking_number=request.form.get("tracking_number", ""),
+                                            reason=request.form.get("reason", "")),
+        failed_url=url_for("admin.order_page", number=number),
+        done=lambda order: (f"บันทึกแล้ว: คำสั่งซื้อ {order['number']} {order['status_th']}",
+                            url_for("admin.order_page", number=order["number"])))

@@ -2,11 +2,10 @@
 image, approve and reject."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 
-from admin.web import actor, bp, database, services, settings
+from admin.web import actor, bp, database, settings, staff_change
 from payments import review
-from shop.errors import ShopError
 from shop.models import Customer, Order, SlipCheck
 
 REASONS_TH = {  # the checks' machine codes, as staff read them
@@ -74,24 +73,17 @@ def slip_image(slip_id: int):
 
 @bp.post("/slips/<int:slip_id>/approve")
 def slip_approve(slip_id: int):
-    try:
-        order = review.approve(database(), actor(), services().customer_messages, slip_check_id=slip_id)
-    except ShopError as error:
-        flash(error.message_th, "error")
-        return redirect(url_for("admin.slip_page", slip_id=slip_id))
-    services().push_soon()
-    flash(f"อนุมัติสลิปแล้ว คำสั่งซื้อ {order['number']} ชำระเงินแล้ว ลูกค้าจะได้รับใบเสร็จ", "ok")
-    return redirect(url_for("admin.slip_list"))
+    return staff_change(
+        lambda messages: review.approve(database(), actor(), messages, slip_check_id=slip_id),
+        failed_url=url_for("admin.slip_page", slip_id=slip_id),
+        done=lambda order: (f"อนุมัติสลิปแล้ว คำสั่งซื้อ {order['number']} ชำระเงินแล้ว ลูกค้าจะได้รับใบเสร็จ",
+                            url_for("admin.slip_list")))
 
 
 @bp.post("/slips/<int:slip_id>/reject")
 def slip_reject(slip_id: int):
-    try:
-        review.reject(database(), actor(), services().customer_messages, request.form.get("reason", ""),
-                      slip_check_id=slip_id, pay_within_minutes=settings().order_expiry_minutes)
-    except ShopError as error:
-        flash(error.message_th, "error")
-        return redirect(url_for("admin.slip_page", slip_id=slip_id))
-    services().push_soon()
-    flash("ปฏิเสธสลิปแล้ว ลูกค้าจะได้รับข้อความพร้อมเหตุผล", "ok")
-    return redirect(url_for("admin.slip_list"))
+    return staff_change(
+        lambda messages: review.reject(database(), actor(), messages, request.form.get("reason", ""),
+                                       slip_check_id=slip_id, pay_within_minutes=settings().order_expiry_minutes),
+        failed_url=url_for("admin.slip_page", slip_id=slip_id),
+        done=lambda _: ("ปฏิเสธสลิปแล้ว ลูกค้าจะได้รับข้อความพร้อมเหตุผล", url_for("admin.slip_list")))

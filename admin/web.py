@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
 from shop import staff as staff_accounts
+from shop.errors import ShopError
 from shop.money import format_baht
 from shop.orders import SHOP_TZ
 
@@ -110,6 +111,22 @@ def shop_time(value: datetime | str | None) -> str:
 @bp.app_template_filter("pretty_json")
 def _pretty_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+def staff_change(change, *, failed_url: str, done):
+    """Run a change staff asked for: on ShopError show its Thai message back on `failed_url`; on success
+    send the customer's message now (push_soon) and `done(result)` → (message, url to go to)."""
+    from flask import flash
+
+    try:
+        result = change(services().customer_messages)
+    except ShopError as error:
+        flash(error.message_th, "error")
+        return redirect(failed_url)
+    services().push_soon()
+    message, url = done(result)
+    flash(message, "ok")
+    return redirect(url)
 
 
 def safe_next(target: str | None) -> str:

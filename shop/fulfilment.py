@@ -12,7 +12,6 @@ once by housekeeping, retried while LINE is down). The messages themselves are b
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -88,7 +87,7 @@ def _order_for_update(session: Session, number: str) -> Order:
 
 def advance(db: Database, actor: audit.Actor, number: str, action: str, messages: CustomerMessages, *,
             carrier: str = "", tracking_number: str = "", reason: str = "",
-            now: datetime | None = None, on_done: Callable[[], None] | None = None) -> dict:
+            now: datetime | None = None) -> dict:
     """Take step `action` (pack, ship, deliver, pick_up, cancel) on order `number`; returns the order
     as `order_json` after the change. ShopError (Thai message for staff) when the step is not allowed."""
     step = STEPS.get(action)
@@ -126,8 +125,6 @@ def advance(db: Database, actor: audit.Actor, number: str, action: str, messages
         if pushed:
             notifications.add(session, key=f"order-{action}-{order.id}", messages=pushed,
                               customer_id=order.customer_id)
-    if on_done is not None:
-        on_done()
     return data
 
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from backoffice_data import NOW, make_order, slip_for_review
-from fake_line_api import FakeLine
 from shop_data import seed_shop
 from sqlalchemy import select
 
@@ -21,13 +20,6 @@ from shop.settings import load_settings
 from webhooks.line_api import LineApi
 
 GROUP = "C" + "5" * 32
-
-
-@pytest.fixture
-def fake_line():
-    server = FakeLine().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -126,8 +118,10 @@ def test_push_soon_sends_what_staff_just_queued(db, settings, fake_line):
     push_soon()
     push_soon()  # folded into the running send, or a second (empty) one
     deadline = time.monotonic() + 10
-    while not fake_line.of("push") and time.monotonic() < deadline:
+    while len(fake_line.of("push")) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
-    [push] = fake_line.of("push")
-    assert push["body"]["to"] == "U" + "a" * 32 and push["body"]["messages"][1]["type"] == "flex"
+    by_chat = {call["body"]["to"]: call["body"]["messages"] for call in fake_line.of("push")}
+    assert len(fake_line.of("push")) == 2  # each once
+    assert by_chat["U" + "a" * 32][1]["type"] == "flex"  # the tracking card
+    assert "คำสั่งซื้อใหม่ชำระแล้ว" in by_chat[GROUP][0]["text"]  # and the staff alerts are queued first

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from admin_client import PASSWORD, add_account
 from backoffice_data import make_order, photo_png
+from chat_steps import order_splendor_for_pickup
 from shop_data import seed_shop
 from simulator_bot import running_service
 
@@ -58,13 +59,7 @@ def test_approve_a_slip_sent_for_review_and_the_receipt_arrives(browser, db, tmp
     with running_service(db, staff_line_target=DEV_STAFF_GROUP_ID) as url:
         chat = browser.new_page(viewport={"width": 1280, "height": 860}, locale="th-TH")
         chat.goto(url + "/sim/")
-        chat.fill("#text-input", "มี Splendor ไหมคะ")
-        chat.press("#text-input", "Enter")
-        for action in ("a=add", "a=checkout", "a=pickup", "a=confirm"):
-            button = chat.locator(f'[data-postback^="{action}"]').last
-            expect(button).to_be_visible(timeout=30_000)
-            button.click()
-        expect(chat.locator(".pay-button").last).to_be_visible(timeout=30_000)
+        order_splendor_for_pickup(chat)
         chat.set_input_files("#image-input", str(photo))  # a photo whose QR cannot be read
         expect(chat.locator(".row.bot", has_text="พนักงานจะตรวจสอบ").last).to_be_visible(timeout=30_000)
 

@@ -7,6 +7,7 @@ their wording. It skips while `bot.turn` is still the placeholder echo turn: it 
 from __future__ import annotations
 
 import pytest
+from chat_steps import order_splendor_for_pickup
 from shop_data import seed_shop
 from simulator_bot import running_service
 
@@ -23,15 +24,8 @@ def test_buy_a_game_and_pay_with_a_simulated_slip(page, db, shots):
     seed_shop(db)
     with running_service(db) as url:
         page.goto(url + "/sim/")
-        page.fill("#text-input", "มี Splendor ไหมคะ")
-        page.press("#text-input", "Enter")
-        for action in ("a=add", "a=checkout", "a=pickup", "a=confirm"):
-            button = page.locator(f'[data-postback^="{action}"]').last
-            expect(button).to_be_visible(timeout=30_000)
-            button.click()
-        pay = page.locator(".pay-button").last
-        expect(pay).to_be_visible(timeout=30_000)
-        pay.click()
+        order_splendor_for_pickup(page)
+        page.locator(".pay-button").last.click()
         page.locator("#pay-submit").click()
         expect(page.locator(".row.bot", has_text="ชำระเงินเรียบร้อย").last).to_be_visible(timeout=30_000)
         page.screenshot(path=str(shots / "simulator-purchase.png"))
