@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,3 +94,14 @@ def queue_due(db: Database, settings: Settings, now: datetime | None = None) -> 
             return len(set(due) - queued)
     except IntegrityError:  # another process queued one of them first: the next round does the rest
         return 0
+
+
+def group_chats_seen(db: Database, limit: int = 20) -> list[dict]:
+    """Group and room chats the bot has received events from (the join event when it was invited,
+    any message since), newest first: where STAFF_LINE_TARGET's value comes from."""
+    with db.session() as session:
+        rows = session.execute(
+            select(InboxEvent.chat_id, func.count(), func.max(InboxEvent.received_at))
+            .where(or_(InboxEvent.chat_id.like("C%"), InboxEvent.chat_id.like("R%")))
+            .group_by(InboxEvent.chat_id).order_by(func.max(InboxEvent.received_at).desc()).limit(limit)).all()
+    return [{"chat_id": chat_id, "events": count, "last_event_at": last} for chat_id, count, last in rows]

@@ -151,3 +151,17 @@ def test_slip_and_orders_commands(cli_db, settings):
     with cli_db.session() as session:
         keys = session.scalars(select(Notification.key).order_by(Notification.id)).all()
     assert [key.split("-")[1] for key in keys] == ["approved", "rejected", "ship"]
+
+
+def test_line_chats_lists_the_groups_the_bot_is_in(cli_db):
+    from bot.commands.staff import staff
+    from shop.models import InboxEvent
+
+    group = "C" + "1" * 32
+    with cli_db.session() as session:
+        for n, chat in enumerate([group, group, "U" + "2" * 32]):
+            session.add(InboxEvent(webhook_event_id=f"e{n}", chat_id=chat, event_type="join" if n == 0 else "message",
+                                   timestamp_ms=n, body="{}"))
+    listed = run(staff, ["line-chats"])
+    assert listed.exit_code == 0 and group in listed.output and "2 event(s)" in listed.output
+    assert "U" + "2" * 32 not in listed.output

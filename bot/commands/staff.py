@@ -96,3 +96,21 @@ def password(username: str, password_stdin: bool) -> None:
     except StaffError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{username}: password changed")
+
+
+@staff.command("line-chats")
+def line_chats() -> None:
+    """LINE groups the bot is in (seen in its webhook events): the value for STAFF_LINE_TARGET."""
+    from shop.orders import SHOP_TZ
+    from shop.settings import settings_or_exit
+    from shop.staff_alerts import group_chats_seen
+
+    settings = settings_or_exit()
+    rows = group_chats_seen(_db())
+    if not rows:
+        click.echo("no group chat yet: invite the shop's LINE account to the staff group, send one message there, "
+                   "then run this again")
+    for row in rows:
+        mark = "  <- STAFF_LINE_TARGET" if row["chat_id"] == settings.staff_line_target else ""
+        click.echo(f"{row['chat_id']}  {row['events']} event(s), last {row['last_event_at'].astimezone(SHOP_TZ):%Y-%m-%d %H:%M}"
+                   f"{mark}")
