@@ -60,6 +60,7 @@ bench: install-test  # every benchmark; figures and how to read them: docs/bench
 	$(BIN)/python bench/llm.py
 	$(BIN)/python bench/llm_conversation.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/backoffice.py
 
 journeys: install  # every bundled customer journey, in-process (a few minutes); see README "Testing your shop with journeys"
 	$(BIN)/salesbot eval journeys tests/data/journeys

@@ -42,8 +42,13 @@ def actor():
 
 
 def client_address() -> str:
-    """The client's address as this process sees it (behind a proxy, run gunicorn with
-    --forwarded-allow-ips so the proxy's X-Forwarded-For becomes remote_addr)."""
+    """The client's address: the connection's, or with TRUSTED_PROXIES=n the one the n-th proxy from
+    the end of X-Forwarded-For saw (entries before it may be forged by the client)."""
+    hops = settings().trusted_proxies
+    if hops:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
     return request.remote_addr or ""
 
 

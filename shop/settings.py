@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # Staff alerts on LINE (new paid order, slip to review, failed event): a group id (C...), a room id
     # (R...) or a staff member's user id (U...) the bot can push to. Empty: no alerts.
     staff_line_target: str = ""
+    # Reverse proxies in front of the service that append to X-Forwarded-For (0: clients connect directly).
+    # The back office counts failed sign-ins per client address, read from that header when this is set.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
 
     @property
     def production(self) -> bool:

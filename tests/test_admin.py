@@ -146,6 +146,16 @@ def test_repeated_failures_slow_sign_in_down_even_with_the_right_password(client
     assert other_address.status_code == 401  # another address and username are not blocked
 
 
+def test_behind_a_proxy_each_client_address_is_counted_apart(db, settings, world):
+    client = staff_app(db, settings.model_copy(update={"trusted_proxies": 1})).test_client()
+    for _ in range(5):
+        sign_in(client, password="guess guess guess", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7")
+    assert sign_in(client, username="other", password="x" * 12,
+                   HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 429  # same client: slowed
+    assert sign_in(client, username="other", password="x" * 12,
+                   HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 401  # another client: not
+
+
 def test_next_only_leads_inside_the_back_office(app):
     for target, expected in (("/admin/orders?status=paid", "/admin/orders?status=paid"),
                              ("//evil.example/admin/", "/admin/"), ("https://evil.example/", "/admin/")):
