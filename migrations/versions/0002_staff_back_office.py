@@ -3,7 +3,7 @@ with carrier and tracking number, delivered, picked up, cancel reason); notifica
 (the staff alerts). Order statuses are strings: the new ones need no change to existing rows.
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0006
 Create Date: 2026-12-01 09:43:30.891483
 """
 from alembic import op
@@ -13,7 +13,7 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 revision = '0002'
-down_revision = '0001'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
