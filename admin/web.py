@@ -54,6 +54,8 @@ def client_address() -> str:
 
 @bp.before_request
 def _require_staff():
+    if request.endpoint == "admin.static":
+        return None
     g.staff = staff_accounts.session_staff(database(), session.get("staff_id"), session.get("staff_version"))
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         try:
