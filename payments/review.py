@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,11 +25,6 @@ from shop.orders import STATUS_TH, normalise_number, order_json
 
 UNDECIDED = (SlipOutcome.NEEDS_REVIEW.value, SlipOutcome.PENDING.value)
 MAX_REASON = 500
-
-
-def review_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(SlipCheck)
-                          .where(SlipCheck.outcome == SlipOutcome.NEEDS_REVIEW.value)) or 0
 
 
 def slips_to_review(session: Session, limit: int = 100) -> list[dict]:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from payments.checks import check_slip
 from shop.media import store_customer_image
-from shop.models import Order, OrderItem, OrderStatus, Payment, Product
+from shop.models import Order, OrderItem, Payment, Product
 from shop.orders import order_number
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -70,5 +70,3 @@ def slip_for_review(db, settings, customer_id: int, number: str) -> int:
 def status(db, number: str) -> str:
     return order_row(db, number).status
 
-
-PAID = OrderStatus.PAID.value

@@ -145,6 +145,7 @@ def test_slip_and_orders_commands(cli_db, settings):
     assert status(cli_db, first) == "shipped"
     not_paid = run(orders, ["ship", second, "--carrier", "Kerry Express", "--tracking", "KEX0002"])
     assert not_paid.exit_code == 1 and "step_not_allowed" in not_paid.output
+    assert "shipped: Kerry Express KEX0001" in run(orders, []).output
     listing = run(orders, ["--json"])
     assert listing.exit_code == 0 and {o["status"] for o in json.loads(listing.output)["orders"]} == {
         "shipped", "awaiting_payment"}

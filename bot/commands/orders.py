@@ -48,6 +48,8 @@ def _text(orders: list[dict], requests: list[dict]) -> str:
                          f"{' '.join(order['ship_address'].split())}")
         else:
             lines.append("    pickup at the shop")
+        if order.get("tracking_number"):
+            lines.append(f"    shipped: {order['carrier']} {order['tracking_number']}")
     if requests:
         lines.append("")
         lines.append(f"customers waiting for staff: {len(requests)}")
