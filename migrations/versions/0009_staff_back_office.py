@@ -2,8 +2,8 @@
 with carrier and tracking number, delivered, picked up, cancel reason); notifications to a target chat
 (the staff alerts). Order statuses are strings: the new ones need no change to existing rows.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 09:43:30.891483
 """
 from alembic import op
@@ -12,8 +12,8 @@ import shop.models.base
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
