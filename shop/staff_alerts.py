@@ -1,5 +1,5 @@
 """Alerts to the staff's LINE chat (STAFF_LINE_TARGET: a group id or a staff member's user id): a new
-paid order, a slip to review, an event the workers gave up on.
+paid order, a slip to review, a customer asking for a person, an event the workers gave up on.
 
 Housekeeping calls `queue_due` every round. It looks at what happened in the last LOOKBACK and
 stores one notification per thing under a key of its own (staff-paid-<order id>, ...), so an alert
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from shop import notifications
 from shop.db import Database
 from shop.models import Customer, InboxEvent, InboxStatus, Notification, Order, SlipCheck, SlipOutcome
+from shop.models.customers import StaffRequest
 from shop.money import format_baht
 from shop.settings import Settings
 
@@ -50,6 +51,11 @@ def review_text(settings: Settings, check: SlipCheck, order: Order | None, custo
                       f"เหตุผล: {check.reason or '-'}", _link(settings, f"slips/{check.id}")])
 
 
+def handoff_text(settings: Settings, request: StaffRequest, customer: Customer | None) -> str:
+    return "\n".join([f"🙋 ลูกค้าขอคุยกับแอดมิน: {_who(customer)}", f"เรื่อง: {(request.reason or '-')[:300]}",
+                      "ระหว่างนี้บอทจะไม่ตอบแชตนี้จนกว่าจะส่งแชตคืน", _link(settings, "handoffs")])
+
+
 def failed_event_text(event: InboxEvent) -> str:
     return "\n".join([f"⚠️ ระบบตอบแชตไม่สำเร็จ (event {event.id}, {event.event_type})",
                       f"แชต: {event.chat_id[:9]}…", f"สาเหตุ: {(event.last_error or '-')[:300]}",
@@ -70,6 +76,11 @@ def _due(session: Session, settings: Settings, since: datetime) -> dict[str, str
         .order_by(SlipCheck.id).limit(LIMIT)).all()
     for check, order, customer in review:
         due[f"staff-review-{check.id}"] = review_text(settings, check, order, customer)
+    handoffs = session.execute(select(StaffRequest, Customer).join(Customer, Customer.id == StaffRequest.customer_id)
+                               .where(StaffRequest.created_at >= since, StaffRequest.resolved_at.is_(None))
+                               .order_by(StaffRequest.id).limit(LIMIT)).all()
+    for request, customer in handoffs:
+        due[f"staff-handoff-{request.id}"] = handoff_text(settings, request, customer)
     failed = session.scalars(select(InboxEvent).where(InboxEvent.status == InboxStatus.FAILED.value,
                                                       InboxEvent.finished_at >= since)
                              .order_by(InboxEvent.id).limit(LIMIT)).all()

@@ -125,3 +125,18 @@ def test_push_soon_sends_what_staff_just_queued(db, settings, fake_line):
     assert len(fake_line.of("push")) == 2  # each once
     assert by_chat["U" + "a" * 32][1]["type"] == "flex"  # the tracking card
     assert "คำสั่งซื้อใหม่ชำระแล้ว" in by_chat[GROUP][0]["text"]  # and the staff alerts are queued first
+
+
+def test_a_customer_asking_for_a_person_alerts_staff_once(db, settings, line, fake_line):
+    from shop.models.customers import StaffRequest
+
+    shop = seed_shop(db)
+    with db.session() as session:
+        session.add(StaffRequest(customer_id=shop.alice, reason="อยากสอบถามเรื่องเกมมือสอง", created_at=NOW))
+    for _ in range(2):
+        run_once(db, settings, line, now=NOW)
+    pushes = [p for p in fake_line.of("push") if p["body"]["to"] == GROUP]
+    assert len(pushes) == 1
+    text = pushes[0]["body"]["messages"][0]["text"]
+    assert "ขอคุยกับแอดมิน" in text and "Alice" in text and "เกมมือสอง" in text
+    assert text.endswith("https://shop.example/admin/handoffs")
