@@ -11,7 +11,9 @@ check for one in ten), and a staff account. Then, through Flask's test client si
   list:search  /admin/orders?q=NAME&page=N            (text search over number, names, phone, tracking)
   list:dates   /admin/orders?date_from=..&date_to=..&status=shipped  (a 30-day window)
   order        /admin/orders/NUMBER                   (a random order: lines, customer, payment, slips, history)
-and prints p50/p95/max per kind.
+and prints p50/p95/max per kind. Then the catalogue import: a CSV of --import-rows new products is
+previewed and committed (shop.catalog_csv, as `salesbot catalog import` and the back office do), and the
+time until the last new product is found by the shop search (index rebuild and its embeddings included).
 """
 from __future__ import annotations
 
@@ -119,6 +121,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--import-rows", type=int, default=1000)
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -159,7 +162,32 @@ def main() -> None:
             times = timed(client, urls)
             print(f"{kind:<12} {len(times):>5} {statistics.median(times):>8.1f} {percentile(times, 95):>8.1f} "
                   f"{max(times):>8.1f}")
+        catalogue_import(db, args.import_rows)
         db.engine.dispose()
+
+
+def catalogue_import(db, rows: int) -> None:
+    """Preview and commit a CSV of `rows` new products; then how long until search finds the last one."""
+    from shop import catalog_csv
+    from shop.search import search
+
+    header = "sku,name_th,name_en,price_thb,stock,min_players,max_players,category\n"
+    text = header + "".join(f"BENCH-{n:05d},เกมทดลองลำดับที่ {n},Bench Quest {n:05d},{390 + n % 900},{n % 9},2,5,ปาร์ตี้\n"
+                            for n in range(rows))
+    with db.session() as session:
+        search(session, "Splendor", limit=1)  # the index as it was before the import
+        started = time.perf_counter()
+        plan = catalog_csv.preview(session, text)
+        previewed = time.perf_counter()
+        catalog_csv.commit(session, plan)
+    committed = time.perf_counter()
+    wanted = f"BENCH-{rows - 1:05d}"
+    with db.session() as session:
+        found = [hit.sku for hit in search(session, f"Bench Quest {rows - 1:05d}", limit=3)]
+    findable = time.perf_counter()
+    print(f"catalogue import of {rows:,} new rows: preview {1000 * (previewed - started):.0f} ms, "
+          f"commit {1000 * (committed - previewed):.0f} ms, findable by search "
+          f"{1000 * (findable - committed):.0f} ms later ({'found' if wanted in found else 'NOT found'})")
 
 
 if __name__ == "__main__":
