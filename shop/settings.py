@@ -17,6 +17,9 @@ from shop.promptpay_id import parse_target
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'salesbot.db'}"
 
+# A slip must show at least this many digits of the receiver's account or PromptPay id (payments/receiver.py).
+RECEIVER_MIN_DIGITS = 4
+
 SlipProviderName = Literal["simulator", "openslipverify", "slipok", "easyslip", "none"]
 
 
@@ -58,9 +61,10 @@ class Settings(BaseSettings):
     shop_name: str = "ร้านบอร์ดเกมตัวอย่าง"
     promptpay_id: str = "0812345678"
     # The shop's own receiving account, checked on every slip (any provider).
-    shop_account_name: str = ""          # e.g. "บจก. บอร์ดเกม" or "SOMCHAI J" as the bank prints it
+    shop_account_name: str = ""          # e.g. "บจก. บอร์ดเกม" or "สมชาย ใจดี", as the bank prints it in Thai
+    shop_account_name_en: str = ""       # the same account's English name, e.g. "BOARDGAME CO., LTD."
     shop_account_bank: str = ""          # bank code, e.g. "004" (KBank)
-    shop_account_last_digits: str = ""   # digits the bank leaves unmasked, e.g. "1234"
+    shop_account_last_digits: str = ""   # digits the bank leaves unmasked (at least 4), e.g. "1234"
 
     slip_provider: SlipProviderName = "simulator"
     slip_provider_api_key: SecretStr = SecretStr("")
@@ -136,6 +140,13 @@ class Settings(BaseSettings):
         from shop.info import load_shop_info
 
         load_shop_info(value)  # a missing or broken file stops the process at start, not at a customer's question
+        return value
+
+    @field_validator("shop_account_last_digits")
+    @classmethod
+    def _enough_digits(cls, value: str) -> str:
+        if value and len(value) < RECEIVER_MIN_DIGITS:
+            raise ValueError(f"give at least {RECEIVER_MIN_DIGITS} digits: fewer prove nothing about the receiver")
         return value
 
     @model_validator(mode="after")
