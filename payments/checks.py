@@ -34,6 +34,9 @@ MAX_BACKOFF = timedelta(minutes=30)
 NEEDS_REVIEW_REASONS = {"no_qr", "no_open_order", "order_already_paid", "order_closed", "provider_duplicate",
                         "receiver_unverified", "slip_data_incomplete", "slip_in_future", "provider_problem",
                         "no_provider", "provider_unavailable_long"}
+# Staff may look at these, but the order stays open and keeps its expiry: a photo without a slip QR
+# (a box photo, a blurred slip) must not hold the stock indefinitely. The customer is asked for the slip.
+ORDER_STAYS_OPEN = {"no_qr"}
 
 _NEXT_STEP_PAY = "รบกวนชำระผ่าน QR พร้อมเพย์ของคำสั่งซื้อ แล้วส่งสลิปจากแอปธนาคารมาอีกครั้งนะคะ"
 MESSAGES_TH = {
@@ -56,8 +59,9 @@ MESSAGES_TH = {
                     "แล้วส่งสลิปที่ได้จากแอปธนาคารมานะคะ",
     "not_a_slip": "QR ในรูปนี้ไม่ใช่ QR ของสลิปโอนเงินค่ะ รบกวนส่งสลิปที่ได้จากแอปธนาคารหลังโอนเสร็จนะคะ",
     "unreadable_image": "ทางร้านเปิดไฟล์นี้ไม่ได้ค่ะ รบกวนส่งสลิปเป็นรูปภาพ (ภาพหน้าจอหรือรูปถ่าย) อีกครั้งนะคะ",
-    "no_qr": "ทางร้านได้รับรูปแล้วค่ะ แต่อ่าน QR บนสลิปไม่ได้ พนักงานจะตรวจสอบและแจ้งกลับโดยเร็วค่ะ "
-             "ถ้ามีภาพสลิปที่ชัดกว่านี้ ส่งมาได้เลยนะคะ",
+    "no_qr": "ทางร้านได้รับรูปแล้วค่ะ แต่ยังไม่พบ QR ของสลิปโอนเงินในรูปนี้ รบกวนส่งสลิปจากแอปธนาคาร "
+             "(ภาพหน้าจอหรือรูปที่บันทึกจากแอป ให้เห็น QR บนสลิปชัด ๆ) มาอีกครั้งนะคะ "
+             "ถ้าโอนแล้วแต่หาสลิปไม่เจอ พิมพ์แจ้งทางร้านได้เลย พนักงานจะช่วยตรวจสอบให้ค่ะ",
     "no_open_order": "ทางร้านได้รับสลิปแล้วค่ะ แต่ไม่พบคำสั่งซื้อที่รอชำระเงิน พนักงานจะตรวจสอบและติดต่อกลับนะคะ",
     "order_already_paid": "คำสั่งซื้อ {order} ชำระเงินเรียบร้อยแล้วค่ะ พนักงานจะตรวจสอบสลิปนี้และติดต่อกลับนะคะ",
     "order_closed": "คำสั่งซื้อ {order} ถูกยกเลิกหรือหมดเวลาชำระแล้วค่ะ พนักงานจะตรวจสอบสลิปนี้และติดต่อกลับนะคะ",
@@ -287,7 +291,7 @@ def _record_final(db, base: dict, order: _OrderView | None, reason: str, now: da
         check = SlipCheck(**base, order_id=order.id if order else None, provider=provider_name,
                           outcome=outcome.value, reason=reason, created_at=now, decided_at=now)
         session.add(check)
-        if outcome == SlipOutcome.NEEDS_REVIEW and order is not None:
+        if outcome == SlipOutcome.NEEDS_REVIEW and order is not None and reason not in ORDER_STAYS_OPEN:
             _set_order_status(session, order.id, OrderStatus.NEEDS_REVIEW)
         session.flush()
         check_id = check.id

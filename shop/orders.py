@@ -7,6 +7,7 @@ decides, so two customers buying the last copy cannot both succeed on PostgreSQL
 """
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -19,8 +20,9 @@ from shop.db import Database
 from shop.errors import ShopError
 from shop.models.catalog import Product
 from shop.models.customers import Customer
+from shop.models.notifications import Notification
 from shop.models.orders import Order, OrderItem, OrderStatus
-from shop.models.payments import Payment, SlipCheck
+from shop.models.payments import Payment, SlipCheck, SlipOutcome
 from shop.money import format_baht
 from shop.settings import Settings
 
@@ -93,6 +95,7 @@ def create_order(session: Session, settings: Settings, customer: Customer, *, ex
         raise ShopError("total_changed",
                         f"ยอดชำระตอนนี้คือ {summary['total_text']} ซึ่งไม่ตรงกับยอดที่ยืนยันไว้ "
                         "รบกวนตรวจสอบสรุปคำสั่งซื้อแล้วยืนยันอีกครั้งนะคะ", summary=summary)
+    _one_open_order(session, customer, now)
     lines = cart_lines(get_cart(session, customer.id))
     short = _reserve(session, {line.product.id: line.quantity for line in lines})
     if short is not None:
@@ -114,6 +117,22 @@ def create_order(session: Session, settings: Settings, customer: Customer, *, ex
     clear_cart(session, customer.id)
     session.flush()
     return order
+
+
+def _one_open_order(session: Session, customer: Customer, now: datetime) -> None:
+    """A customer holds at most one order awaiting payment, so one account cannot lock the stock with
+    several: an earlier one past its deadline is expired now; one still open makes us ask first.
+    The customer's row is locked (PostgreSQL) so two checkouts of one customer cannot both pass."""
+    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+    for order in session.scalars(select(Order).options(selectinload(Order.items)).where(
+            Order.customer_id == customer.id, Order.status == OrderStatus.AWAITING_PAYMENT.value)):
+        if order.expires_at <= now and _close(session, order, OrderStatus.EXPIRED, now):
+            continue
+        raise ShopError("open_order_exists",
+                        f"คุณลูกค้ามีคำสั่งซื้อ {order.number} ยอด {format_baht(order.total_satang)} "
+                        "ที่ยังรอชำระเงินอยู่ค่ะ ทางร้านเปิดได้ทีละหนึ่งคำสั่งซื้อที่รอชำระ รบกวนชำระคำสั่งซื้อเดิม "
+                        f"หรือยกเลิกคำสั่งซื้อ {order.number} ก่อน แล้วยืนยันคำสั่งซื้อใหม่อีกครั้งนะคะ",
+                        number=order.number, total_satang=order.total_satang)
 
 
 # --- finding (always scoped to the customer) -----------------------------------------------------
@@ -158,14 +177,16 @@ def order_json(order: Order) -> dict:
 
 # --- closing: cancel and expire (stock goes back in the same transaction) -------------------------
 
-def _close(session: Session, order: Order, status: OrderStatus, now: datetime) -> bool:
-    """Move an unpaid order to `status` and release its stock; False if it was no longer unpaid.
+def _close(session: Session, order: Order, status: OrderStatus, now: datetime, *, reason: str = "",
+           from_statuses: frozenset[str] = frozenset({OrderStatus.AWAITING_PAYMENT.value})) -> bool:
+    """Move an order still in `from_statuses` (unpaid, by default) to `status` and release its stock;
+    False if it had moved on meanwhile.
 
     The status change is conditional, so a payment landing at the same moment wins cleanly.
     """
-    result = session.execute(update(Order).where(Order.id == order.id,
-                                                 Order.status == OrderStatus.AWAITING_PAYMENT.value)
-                             .values(status=status.value, closed_at=now).execution_options(synchronize_session=False))
+    result = session.execute(update(Order).where(Order.id == order.id, Order.status.in_(from_statuses))
+                             .values(status=status.value, closed_at=now, closed_reason=reason[:500])
+                             .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
     for item in order.items:
@@ -192,6 +213,50 @@ def cancel_order(session: Session, customer_id: int, number: str, now: datetime 
         session.refresh(order)
         raise ShopError("cannot_cancel", _CANNOT_CANCEL.get(order.status, "คำสั่งซื้อนี้ยกเลิกไม่ได้ค่ะ"),
                         number=order.number, status=order.status)
+    session.refresh(order)
+    return order
+
+
+STAFF_CANCELLABLE = frozenset({OrderStatus.AWAITING_PAYMENT.value, OrderStatus.PAYMENT_PENDING.value,
+                               OrderStatus.NEEDS_REVIEW.value})
+CANCELLED_BY_SHOP_TH = ("ทางร้านได้ยกเลิกคำสั่งซื้อ {number} แล้วค่ะ สินค้าที่จองไว้ถูกคืนเข้าสต็อกแล้ว "
+                        "หากมีข้อสงสัย พิมพ์สอบถามทางร้านในแชทนี้ได้เลยนะคะ")
+REFUNDED_BY_SHOP_TH = ("ทางร้านได้ยกเลิกคำสั่งซื้อ {number} และคืนเงินให้คุณลูกค้าแล้วค่ะ "
+                       "หากมีข้อสงสัย พิมพ์สอบถามทางร้านในแชทนี้ได้เลยนะคะ")
+
+
+def staff_cancel_order(session: Session, number: str, reason: str, *, now: datetime | None = None,
+                       refunded: bool = False) -> Order:
+    """Staff cancel any open order: unpaid, being checked or waiting for staff (and, with `refunded`,
+    a paid one whose money the shop has returned). The stock goes back on sale, slip checks still
+    pending for it are closed for staff, and the customer is told (through the notifications table),
+    all in this transaction. Raises ShopError (Thai, for staff) when the order is not found or closed.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ShopError("reason_required", "รบกวนระบุเหตุผลที่ยกเลิกด้วยค่ะ (--reason)")
+    now = _now(now)
+    order = session.scalar(select(Order).options(selectinload(Order.items))
+                           .where(Order.number == normalise_number(number)))
+    if order is None:
+        raise ShopError("order_not_found", f"ไม่พบคำสั่งซื้อเลขที่ {normalise_number(number) or '-'} ค่ะ")
+    allowed = STAFF_CANCELLABLE | ({OrderStatus.PAID.value} if refunded else set())
+    if order.status not in allowed or not _close(session, order, OrderStatus.CANCELLED, now, reason=reason,
+                                                 from_statuses=allowed):
+        session.refresh(order)
+        hint = " (ชำระเงินแล้ว: ใช้ --refunded เมื่อคืนเงินให้ลูกค้าแล้ว)" if order.status == OrderStatus.PAID.value else ""
+        raise ShopError("cannot_cancel", f"คำสั่งซื้อ {order.number} อยู่ในสถานะ "
+                                         f"{STATUS_TH.get(order.status, order.status)} จึงยกเลิกไม่ได้ค่ะ{hint}",
+                        number=order.number, status=order.status)
+    session.execute(update(SlipCheck).where(SlipCheck.order_id == order.id,
+                                            SlipCheck.outcome == SlipOutcome.PENDING.value)
+                    .values(outcome=SlipOutcome.NEEDS_REVIEW.value, reason="order_closed", decided_at=now,
+                            next_attempt_at=None).execution_options(synchronize_session=False))
+    text = (REFUNDED_BY_SHOP_TH if order.paid_at is not None and refunded else CANCELLED_BY_SHOP_TH)
+    session.add(Notification(customer_id=order.customer_id, key=f"order-cancelled-{order.id}",
+                             messages=json.dumps([{"type": "text", "text": text.format(number=order.number)}],
+                                                 ensure_ascii=False)))
+    session.flush()
     session.refresh(order)
     return order
 
@@ -240,5 +305,6 @@ def staff_orders(session: Session, status: str | None = None, limit: int = 200) 
         data = order_json(order)
         data["customer"] = {"line_user_id": order.customer.line_user_id, "display_name": order.customer.display_name}
         data["payment"] = payment_outcome(session, order)
+        data["closed_reason"] = order.closed_reason  # staff only: never in what customers or agents see
         rows.append(data)
     return rows

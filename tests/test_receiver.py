@@ -2,18 +2,12 @@
 uncertain goes to staff (needs_review), never to paid. Issue 11, item 2."""
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
-
-import httpx
 import pytest
 from fake_slip_provider import FakeProvider
 from slip_images import slip_payload
-from test_payment_checks import NOW, add_order, state
+from test_payment_checks import NOW, add_order, pay_through_the_simulated_bank, state
 
 from payments.checks import check_slip
-from payments.promptpay import build_payload
-from payments.providers import get_provider
 from payments.receiver import check_receiver, names_match
 from shop.models import OrderStatus, SlipOutcome
 from shop.settings import ConfigError, load_settings
@@ -24,29 +18,6 @@ SHOP = dict(_env_file=None, app_env="test", promptpay_id="0812345678", shop_name
 
 def settings_with(**overrides):
     return load_settings(**{**SHOP, **overrides})
-
-
-def pay_through_the_simulated_bank(db, settings, *, target: str, receiver_name: str | None = None):
-    """A customer pays a PromptPay QR for `target` in the simulator's bank and sends the slip it draws."""
-    from simulator.bank import Bank, parse_promptpay, render_slip
-
-    bank = Bank(settings.shop_name)
-
-    def verify_api(request):
-        status, body = bank.verify(json.loads(request.content)["qr_payload"])
-        return httpx.Response(status, json=body)
-
-    provider = get_provider(settings, client=httpx.Client(transport=httpx.MockTransport(verify_api)),
-                            sleep=lambda seconds: None)
-    now = datetime.now(UTC)
-    customer_id, order_id = add_order(db, created=now - timedelta(minutes=3))
-    transfer = bank.transfer(user_id="U1", sender_name="สมชาย ใจดี", qr=parse_promptpay(build_payload(target, 126000)),
-                             mode="normal")
-    if receiver_name is not None:  # the bank prints the name of the account's real owner
-        transfer.receiver_name = receiver_name
-    result = check_slip(db, settings, customer_id=customer_id, order_id=None, image=render_slip(transfer),
-                        now=now + timedelta(minutes=1), provider=provider)
-    return result, order_id
 
 
 def test_the_shops_own_account_is_paid(any_db):

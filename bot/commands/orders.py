@@ -58,17 +58,21 @@ def _text(orders: list[dict], requests: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="only orders in this status")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10000))
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.option("--resolve", "resolve_id", type=int, default=None, metavar="ID",
               help="mark the staff request ID as handled (after a person answered the customer)")
-def orders(status: str | None, limit: int, as_json: bool, resolve_id: int | None) -> None:
+@click.pass_context
+def orders(ctx: click.Context, status: str | None, limit: int, as_json: bool, resolve_id: int | None) -> None:
     """List orders (newest first): number, customer, items, total, status, payment outcome.
 
     Customers who asked for a person (handoff_to_staff) are listed after the orders.
+    `salesbot orders cancel NUMBER --reason TEXT` cancels an order and releases its stock.
     """
+    if ctx.invoked_subcommand:
+        return
     from shop.db import get_database
     from shop.models.base import utcnow
     from shop.models.customers import StaffRequest
@@ -90,3 +94,25 @@ def orders(status: str | None, limit: int, as_json: bool, resolve_id: int | None
         click.echo(json.dumps({"orders": rows, "staff_requests": requests}, ensure_ascii=False, indent=2))
     else:
         click.echo(_text(rows, requests))
+
+
+@orders.command("cancel")
+@click.argument("number")
+@click.option("--reason", required=True, help="why the shop cancels it (kept for staff, not shown to the customer)")
+@click.option("--refunded", is_flag=True, help="the order was paid and the shop has returned the money")
+def cancel_command(number: str, reason: str, refunded: bool) -> None:
+    """Cancel order NUMBER whatever holds it (unpaid, slip being checked, waiting for staff): its stock
+    goes back on sale and the customer is told."""
+    from shop.db import get_database
+    from shop.errors import ShopError
+    from shop.orders import staff_cancel_order
+    from shop.settings import settings_or_exit
+
+    settings = settings_or_exit()
+    try:
+        with get_database(settings.database_url).session() as session:
+            order = staff_cancel_order(session, number, reason, refunded=refunded)
+            released = ", ".join(f"{item.quantity} × {item.name}" for item in order.items)
+            click.echo(f"{order.number} cancelled; back in stock: {released}; the customer will be told")
+    except ShopError as error:
+        raise click.ClickException(error.message_th) from None

@@ -38,6 +38,7 @@ class Order(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # cancelled or expired
+    closed_reason: Mapped[str] = mapped_column(String(500), default="")  # why staff cancelled it
 
     customer: Mapped[Customer] = relationship()  # noqa: F821
     items: Mapped[list[OrderItem]] = relationship(back_populates="order", cascade="all, delete-orphan",
