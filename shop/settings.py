@@ -8,6 +8,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, NoReturn
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,16 @@ DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'salesbot.db'}"
 RECEIVER_MIN_DIGITS = 4
 
 SlipProviderName = Literal["simulator", "openslipverify", "slipok", "easyslip", "none"]
+
+
+LINE_API_ORIGIN = "https://api.line.me"
+LINE_SECRET_LENGTH = 32  # LINE channel secrets are 32 hexadecimal characters
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _safe_for_a_key(url: str) -> bool:
+    """An API key may go to an https:// URL, or over plain http only to this machine."""
+    return url.startswith("https://") or (urlsplit(url).hostname or "").lower() in _LOOPBACK_HOSTS
 
 
 class ConfigError(Exception):
@@ -46,7 +57,9 @@ class Settings(BaseSettings):
     inbox_max_attempts: int = Field(default=5, ge=1)  # then the event is marked failed for staff
     inbox_lease_seconds: float = Field(default=120.0, gt=0)  # must outlast one turn (LLM deadline + sending)
     worker_threads: int = Field(default=8, ge=1)  # embedded mode, per web process; turns mostly wait on the LLM
-    worker_in_web: bool = True  # embedded mode: False when a separate `salesbot worker` (no Redis) does the work
+    # embedded worker threads in each web process; default: yes in development, no in production, where a
+    # separate `salesbot worker` (the Procfile's `worker` line) runs the turns so they never starve the acks
+    worker_in_web: bool | None = None
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     rq_queue_name: str = "salesbot"
     customer_image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
@@ -150,6 +163,12 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _worker_layout(self) -> Settings:
+        if self.worker_in_web is None:
+            self.worker_in_web = not self.production
+        return self
+
+    @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.production:
             if not (self.public_base_url or "").startswith("https://"):
@@ -160,6 +179,17 @@ class Settings(BaseSettings):
                 raise ValueError("LINE_CHANNEL_ACCESS_TOKEN is required in production")
             if self.slip_provider == "simulator":
                 raise ValueError("SLIP_PROVIDER=simulator is for development only")
+            if len(self.line_channel_secret.get_secret_value()) < LINE_SECRET_LENGTH:
+                raise ValueError(f"LINE_CHANNEL_SECRET is too short: LINE's channel secrets have "
+                                 f"{LINE_SECRET_LENGTH} characters (copy it from the LINE Developers console)")
+            if self.line_api_base_url not in (None, LINE_API_ORIGIN):
+                raise ValueError(f"LINE_API_BASE_URL must be unset (or {LINE_API_ORIGIN}) in production: the "
+                                 "channel access token goes to that host")
+            for name, url, key in (("SLIP_PROVIDER_BASE_URL", self.slip_provider_base_url, self.slip_provider_api_key),
+                                   ("LLM_BASE_URL", self.llm_base_url, self.llm_api_key)):
+                if key.get_secret_value() and url and not _safe_for_a_key(url):
+                    raise ValueError(f"{name} must be https:// (or on this machine) in production: "
+                                     "its API key would cross the network in clear text")
         return self
 
     @model_validator(mode="after")
