@@ -119,6 +119,9 @@ class LineApi:
         configuration = Configuration(access_token=settings.line_channel_access_token.get_secret_value(),
                                       host=settings.line_api_base_url)
         configuration.connection_pool_maxsize = POOL_SIZE  # shared by the worker threads of a process
+        # urllib3 would retry every call 3 times on a timeout (so a download took 4 × LINE_TIMEOUT_SECONDS,
+        # and a reply could be sent twice); `push` retries on its own, with its retry key
+        configuration.retries = 0
         self._client = ApiClient(configuration)
         self._messaging = MessagingApi(self._client)
         self._blob = MessagingApiBlob(self._client)
