@@ -1,6 +1,7 @@
 """Periodic work the workers do besides answering events: expire unpaid orders (their stock goes back
 on sale) and re-check slips whose provider was unreachable, telling each customer the outcome (through
-the notifications table, so a failed push is tried again next round)."""
+the notifications table, so a failed push is tried again next round), and forget the records of turns
+too old to be retried."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,7 @@ from agent.offline import phrases
 from bot.replies.messages import text as message_text
 from bot.replies.messages import with_quick_replies
 from bot.slip_replies import slip_messages
+from bot.turn_steps import forget_old_steps
 from shop import notifications
 from shop.db import Database
 from shop.handoff import close_timed_out
@@ -47,6 +49,7 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
             notifications.queue(db, result.customer_id, f"slip-check-{result.slip_check_id}",
                                 slip_messages(db, result))
     sent, unsent = send_due(db, settings, line)
+    forget_old_steps(db, now)
     if expired or sent or unsent or handed_back:
         log.info("housekeeping: %d unpaid order(s) expired, %d handoff(s) timed out, %d notification(s) sent, "
                  "%d not sent", len(expired), handed_back, sent, unsent)

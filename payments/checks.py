@@ -121,6 +121,10 @@ def check_slip(db, settings, *, customer_id: int, order_id: int | None, image: b
     if image is None and payload is None:
         raise ValueError("check_slip needs the image bytes or the decoded payload")
     now = _utc(now)
+    if media_id is not None:
+        earlier = _earlier_result(db, media_id)
+        if earlier is not None:  # the same photo (one LINE message) checked before: a retried turn
+            return earlier
     order = _find_order(db, customer_id, order_id)
     reading = read_slip_text(payload) if payload is not None else read_slip_image(image)
     base = dict(customer_id=customer_id, media_id=media_id, qr_payload=reading.payload[:2000],
@@ -391,6 +395,20 @@ def _find_order(db, customer_id: int, order_id: int | None) -> _OrderView | None
         return _order_view(session.scalar(
             select(Order).where(Order.customer_id == customer_id, Order.status.in_(PAYABLE))
             .order_by(Order.created_at.desc(), Order.id.desc()).limit(1)))
+
+
+def _earlier_result(db, media_id: int) -> SlipResult | None:
+    """What the check of this photo decided (or is still deciding: then "being checked"), or None."""
+    with db.session() as session:
+        check = session.scalar(select(SlipCheck).where(SlipCheck.media_id == media_id)
+                               .order_by(SlipCheck.id.desc()).limit(1))
+        if check is None:
+            return None
+        order = _order_view(session.get(Order, check.order_id)) if check.order_id else None
+    reason = "provider_unavailable" if check.outcome == SlipOutcome.PENDING.value else check.reason
+    base = {"sending_bank": check.sending_bank, "trans_ref": check.trans_ref}
+    return _result(check.id, order, reason, check.customer_id, check.amount_satang,
+                   _message_reason(db, reason, order, base))
 
 
 def _slip_already_paid(db, reading: SlipReading) -> int | None:

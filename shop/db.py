@@ -57,6 +57,55 @@ class Database:
             session.close()
 
 
+class StepDatabase:
+    """A `Database` for work made of several sessions that must commit as one (a tool call and the
+    record that it ran). Outside `step()` it is the database itself; inside, every `session()` joins
+    the step's transaction as a savepoint, so what the sessions wrote commits or rolls back with what
+    the step adds at its end. Sessions may be opened from other threads (the MCP server's) while one
+    caller waits: one step runs at a time."""
+
+    def __init__(self, db: Database):
+        self.db, self.url, self.engine = db, db.url, db.engine
+        self._connection = None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        connection = self._connection
+        if connection is None:
+            with self.db.session() as session:
+                yield session
+            return
+        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+            session.commit()  # releases the savepoint; the step's transaction stays open
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def step(self) -> Iterator[Session]:
+        """One transaction around everything the sessions opened inside do; yields a session for the
+        step's own writes, committed last."""
+        with self.engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # pysqlite begins lazily, before the first write: a savepoint released before that would
+                # commit on its own. Begin now, and take the write lock at once (no upgrade deadlock).
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            self._connection = connection
+            try:
+                with self.session() as own:
+                    yield own
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                self._connection = None
+
+
 @lru_cache(maxsize=8)
 def get_database(url: str | None = None) -> Database:
     if url is None:

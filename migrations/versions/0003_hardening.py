@@ -1,10 +1,12 @@
-"""hardening: why staff closed an order
+"""hardening: why staff closed an order; what a turn did per webhook event
 
 Revision ID: 0003
 Revises: 0001
 """
 import sqlalchemy as sa
 from alembic import op
+
+import shop.models.base
 
 revision = '0003'
 down_revision = '0001'
@@ -15,8 +17,22 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('closed_reason', sa.String(length=500), nullable=False, server_default=''))
+    op.create_table('turn_steps',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_key', sa.String(length=64), nullable=False),
+    sa.Column('step', sa.String(length=120), nullable=False),
+    sa.Column('result', sa.Text(), nullable=False),
+    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('event_key', 'step')
+    )
+    with op.batch_alter_table('turn_steps', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_turn_steps_created_at'), ['created_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('turn_steps', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_turn_steps_created_at'))
+    op.drop_table('turn_steps')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_column('closed_reason')

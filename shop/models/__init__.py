@@ -6,6 +6,7 @@ from shop.models.media import Media
 from shop.models.notifications import Notification
 from shop.models.orders import Order, OrderItem, OrderStatus
 from shop.models.payments import Payment, SlipCheck, SlipOutcome
+from shop.models.turns import TurnStep
 
 
 def create_all(database) -> None:
@@ -22,5 +23,5 @@ __all__ = [
     "Order", "OrderItem", "OrderStatus",
     "Payment", "SlipCheck", "SlipOutcome",
     "InboxEvent", "InboxStatus", "OutboundMessage",
-    "Media", "Notification",
+    "Media", "Notification", "TurnStep",
 ]
