@@ -11,6 +11,26 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
+# PostgreSQL waits (seconds): none of them may be unbounded, or one stuck server stalls every thread.
+CONNECT_TIMEOUT_SECONDS = 3          # libpq's minimum is 2
+STATEMENT_TIMEOUT_SECONDS = 15.0     # no query of the service takes a fraction of this
+LOCK_TIMEOUT_SECONDS = 5.0           # a row lock held longer than this is a stuck transaction
+IDLE_IN_TRANSACTION_SECONDS = 60.0   # a session that died mid-transaction releases its locks
+POOL_TIMEOUT_SECONDS = 5.0           # waiting for a free pooled connection
+
+
+def postgres_timeouts(connect_timeout: float, statement_timeout: float) -> dict:
+    """libpq connection arguments: a connect timeout, server-side statement/lock/idle timeouts, and TCP
+    keepalives so a connection to a vanished server is noticed."""
+    def ms(seconds: float) -> int:
+        return max(1, int(seconds * 1000))
+
+    return {"connect_timeout": max(2, int(connect_timeout)),
+            "options": f"-c statement_timeout={ms(statement_timeout)} -c lock_timeout={ms(LOCK_TIMEOUT_SECONDS)} "
+                       f"-c idle_in_transaction_session_timeout={ms(IDLE_IN_TRANSACTION_SECONDS)}",
+            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+
+
 def ensure_sqlite_directory(url: str) -> None:
     """SQLite creates the file but not its folder (var/ does not exist on a fresh clone)."""
     if url.startswith("sqlite"):
@@ -19,7 +39,8 @@ def ensure_sqlite_directory(url: str) -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+                statement_timeout: float = STATEMENT_TIMEOUT_SECONDS) -> Engine:
     if url.startswith("sqlite"):
         ensure_sqlite_directory(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -33,15 +54,17 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=POOL_TIMEOUT_SECONDS,
+                         connect_args=postgres_timeouts(connect_timeout, statement_timeout))
 
 
 class Database:
     """An engine and its session factory; `session()` commits on success and rolls back on error."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+                 statement_timeout: float = STATEMENT_TIMEOUT_SECONDS):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

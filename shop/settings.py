@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     line_api_base_url: str | None = None  # simulator only; production leaves it unset
     line_timeout_seconds: float = 10.0
     line_profile_refresh_hours: float = Field(default=7 * 24.0, gt=0)  # re-read a customer's display name after this
+    ack_deadline_seconds: float = Field(default=0.8, gt=0)  # /callback answers 500 when storing takes longer
 
     # Webhook inbox and workers (webhooks/): see docs/webhooks.md
     inbox_max_attempts: int = Field(default=5, ge=1)  # then the event is marked failed for staff
