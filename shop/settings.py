@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     # separate `salesbot worker` (the Procfile's `worker` line) runs the turns so they never starve the acks
     worker_in_web: bool | None = None
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)  # workers say they are alive; 3 missed: "no worker"
     rq_queue_name: str = "salesbot"
     customer_image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 

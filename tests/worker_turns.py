@@ -39,3 +39,7 @@ def real_turn_killed_after(db, settings, event):
     if stop_at == "answer":
         hang()
     return messages
+
+
+def echo_turn(db, settings, event):
+    return [{"type": "text", "text": "ได้รับแล้วค่ะ"}]

@@ -1,4 +1,4 @@
-"""hardening: why staff closed an order; what a turn did per webhook event
+"""hardening: why staff closed an order; what a turn did per webhook event; worker heartbeats
 
 Revision ID: 0003
 Revises: 0001
@@ -28,9 +28,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('turn_steps', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_turn_steps_created_at'), ['created_at'], unique=False)
+    op.create_table('worker_heartbeats',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('seen_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('worker_heartbeats')
     with op.batch_alter_table('turn_steps', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_turn_steps_created_at'))
     op.drop_table('turn_steps')

@@ -1,7 +1,7 @@
 """Every table of the service. One module per area; importing this package registers them all."""
 from shop.models.catalog import Game, Product, ProductAlias
 from shop.models.customers import Cart, CartItem, ChatMessage, Customer
-from shop.models.inbox import InboxEvent, InboxStatus, OutboundMessage
+from shop.models.inbox import InboxEvent, InboxStatus, OutboundMessage, WorkerHeartbeat
 from shop.models.media import Media
 from shop.models.notifications import Notification
 from shop.models.orders import Order, OrderItem, OrderStatus
@@ -22,6 +22,6 @@ __all__ = [
     "Customer", "Cart", "CartItem", "ChatMessage",
     "Order", "OrderItem", "OrderStatus",
     "Payment", "SlipCheck", "SlipOutcome",
-    "InboxEvent", "InboxStatus", "OutboundMessage",
+    "InboxEvent", "InboxStatus", "OutboundMessage", "WorkerHeartbeat",
     "Media", "Notification", "TurnStep",
 ]
