@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     line_api_base_url: str | None = None  # simulator only; production leaves it unset
     line_timeout_seconds: float = 10.0
     line_profile_refresh_hours: float = Field(default=7 * 24.0, gt=0)  # re-read a customer's display name after this
-    ack_deadline_seconds: float = Field(default=0.8, gt=0)  # /callback answers 500 when storing takes longer
+    # /callback answers 500 when storing its events takes longer. Default: 0.8 s on PostgreSQL (a server
+    # that hangs); 1.8 s on SQLite, whose writers queue for one lock by design and whose file cannot hang.
+    ack_deadline_seconds: float | None = Field(default=None, gt=0)
 
     # Webhook inbox and workers (webhooks/): see docs/webhooks.md
     inbox_max_attempts: int = Field(default=5, ge=1)  # then the event is marked failed for staff
@@ -168,6 +170,8 @@ class Settings(BaseSettings):
     def _worker_layout(self) -> Settings:
         if self.worker_in_web is None:
             self.worker_in_web = not self.production
+        if self.ack_deadline_seconds is None:
+            self.ack_deadline_seconds = 1.8 if self.database_url.startswith("sqlite") else 0.8
         return self
 
     @model_validator(mode="after")
