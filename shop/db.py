@@ -10,7 +10,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-
 # PostgreSQL waits (seconds): none of them may be unbounded, or one stuck server stalls every thread.
 CONNECT_TIMEOUT_SECONDS = 3          # libpq's minimum is 2
 STATEMENT_TIMEOUT_SECONDS = 15.0     # no query of the service takes a fraction of this

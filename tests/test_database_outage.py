@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from tcp_proxy import TcpProxy
 from test_workers import row, store, wait_for
 
-from shop.db import Base, Database
+from shop.db import Database
 from shop.settings import load_settings
 from webhooks.app import create_app
 from webhooks.line_api import LineApi
@@ -111,5 +111,3 @@ def test_statements_and_connections_time_out(postgres_db):
     frozen.engine.dispose()
     proxy.close()
 
-
-assert Base  # the models are registered (the fixtures create the tables)
