@@ -255,8 +255,9 @@ def run_setup(name: str, factory: str, env: dict, workdir: Path, args, fake_url:
     bodies = make_bodies(count)
     ids = [event_id for event_id, _, _ in bodies]
     worker = start_worker(env, workdir) if separate_worker else None
-    process, url = start_gunicorn(factory, env, workdir)
-    try:
+    process = None
+    try:  # the worker is stopped even when gunicorn fails to start
+        process, url = start_gunicorn(factory, env, workdir)
         latencies, outcomes, elapsed, acked_ids = asyncio.run(load(url, bodies, args.rate))
         if name == "sync":
             time.sleep(ACK_TIMEOUT)
@@ -266,7 +267,8 @@ def run_setup(name: str, factory: str, env: dict, workdir: Path, args, fake_url:
             capacity = min(threads / max(args.agent_seconds, 0.01), 1000 / max(args.agent_cpu_ms, 0.01))
             counts, drain = wait_answered(fake_url, acked_ids, 30 + 2 * count / capacity)
     finally:
-        stop(process)
+        if process is not None:
+            stop(process)
         if worker is not None:
             stop(worker)
     report(name, latencies, outcomes, elapsed, ids, acked_ids, counts, drain)
