@@ -1,7 +1,7 @@
 """hardening: why staff closed an order; what a turn did per webhook event; worker heartbeats
 
 Revision ID: 0003
-Revises: 0007
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import shop.models.base
 
 revision = '0003'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
