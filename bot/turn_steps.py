@@ -7,7 +7,7 @@ event again. So:
 - on the retry, the same call (same tool, same arguments, the n-th such call of the turn) gets the
   recorded result instead of running again: "add 1 box" stays one box;
 - the turn's answer is recorded with the customer's new state, so a retry after that only returns it.
-Read-only tools run again (they change nothing). Records older than `KEEP` are deleted by housekeeping.
+Tools that only read run again (they change nothing). Records older than `KEEP` are deleted by housekeeping.
 """
 from __future__ import annotations
 
@@ -19,15 +19,20 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from agent.tools import CUSTOMER_TOOLS
 from shop.db import Database, StepDatabase
 from shop.models.base import utcnow
 from shop.models.turns import TurnStep
 
 ANSWER = "answer"
 KEEP = timedelta(days=7)  # far longer than an event is ever retried
-# Tools that only read: run again on a retry. Every other tool (new ones too) is recorded.
-READ_ONLY_TOOLS = frozenset({"search_products", "get_product_details", "get_product_price", "check_stock",
-                             "recommend_games", "sum_total_price", "view_cart", "preview_order", "get_order_status"})
+# The customer's tools that only read. They, and every catalogue tool (no customer bound: nothing of the
+# customer's to change), run again on a retry; every other customer tool (new ones too) is recorded.
+READ_ONLY_CUSTOMER_TOOLS = frozenset({"view_cart", "preview_order", "get_order_status"})
+
+
+def recorded_tool(name: str) -> bool:
+    return name in CUSTOMER_TOOLS and name not in READ_ONLY_CUSTOMER_TOOLS
 
 
 def event_key(event: dict) -> str | None:
@@ -68,7 +73,7 @@ class RecordedTools:
         return self.tools.list_tools()
 
     def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> dict:
-        if self.journal.key is None or name in READ_ONLY_TOOLS:
+        if self.journal.key is None or not recorded_tool(name):
             return self.tools.call_tool(name, arguments)
         step = self._step(name, arguments or {})
         replayed = self.journal.recorded(step)
@@ -97,4 +102,4 @@ def forget_old_steps(db: Database, now: datetime | None = None) -> int:
         return session.execute(delete(TurnStep).where(TurnStep.created_at < (now or utcnow()) - KEEP)).rowcount
 
 
-__all__ = ["TurnJournal", "RecordedTools", "event_key", "forget_old_steps", "ANSWER", "READ_ONLY_TOOLS"]
+__all__ = ["TurnJournal", "RecordedTools", "event_key", "forget_old_steps", "recorded_tool", "ANSWER"]

@@ -30,7 +30,7 @@ def real_turn_killed_after(db, settings, event):
 
         def call_then_hang(self, name, arguments=None):
             result = call(self, name, arguments)
-            if name not in turn_steps.READ_ONLY_TOOLS:
+            if turn_steps.recorded_tool(name):
                 hang()
             return result
 
