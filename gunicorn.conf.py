@@ -1,7 +1,8 @@
 """gunicorn settings shared by the Procfile's `web` line and `salesbot serve` (one place for the flags).
 
 Environment: BIND (or PORT), WEB_CONCURRENCY. Embedded inbox workers start in each gunicorn worker
-process after the app is loaded (post_worker_init) when REDIS_URL is unset and WORKER_IN_WEB is true.
+process after the app is loaded (post_worker_init) when REDIS_URL is unset and WORKER_IN_WEB is true
+(the default outside production), after the turn's models are loaded.
 """
 import os
 import tempfile
@@ -16,6 +17,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = 8
 accesslog = "-"
+timeout = 120  # a worker process loading the turn's models (post_worker_init) must not be taken for hung
 
 
 def on_starting(server):
@@ -39,4 +41,7 @@ def post_worker_init(worker):
 
     settings = get_settings()
     if settings.worker_in_web and not settings.redis_url:
+        from bot.turn import warm_up
+
+        warm_up(worker.wsgi.extensions["salesbot.db"])  # before this process takes its first request
         start_embedded_workers(worker.wsgi)

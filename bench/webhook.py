@@ -1,6 +1,7 @@
 """Webhook ack latency under load: salesbot's inbox edge vs a synchronous handler, same run.
 
-    .venv/bin/python bench/webhook.py [--rate 200] [--seconds 10] [--agent-seconds 2] [--database-url URL]
+    .venv/bin/python bench/webhook.py [--rate 200] [--seconds 10] [--agent-seconds 2] [--agent-cpu-ms 0]
+                                      [--database-url URL] [--setups inbox,inbox*,sync]
 
 Runs, each in its own process: a fake LINE platform (tests/fake_line_api.py), gunicorn on loopback
 (random port, 2 processes x 16 gthread threads) and, for salesbot, the worker. Three setups:
@@ -38,8 +39,16 @@ ACK_TIMEOUT = 2.0  # LINE records request_timeout after 2 s
 CHATS = 200  # distinct customers sending the events
 
 
+AGENT_CPU_MS = float(os.environ.get("BENCH_AGENT_CPU_MS", "0"))
+
+
 def fake_agent_turn(db, settings, event):
-    """Stands for an LLM turn: waits, then answers with the event id so the bench can count answers."""
+    """Stands for an LLM turn: waits, then answers with the event id so the bench can count answers.
+    With --agent-cpu-ms it first computes for that long in Python (holding the GIL), as the offline
+    Thai agent does (tokenising, matching, the sentence encoder)."""
+    deadline = time.perf_counter() + AGENT_CPU_MS / 1000
+    while time.perf_counter() < deadline:
+        sum(i * i for i in range(200))
     time.sleep(AGENT_SECONDS)
     return [{"type": "text", "text": f"ตอบ {event['webhookEventId']}"}]
 
@@ -246,18 +255,20 @@ def run_setup(name: str, factory: str, env: dict, workdir: Path, args, fake_url:
     bodies = make_bodies(count)
     ids = [event_id for event_id, _, _ in bodies]
     worker = start_worker(env, workdir) if separate_worker else None
-    process, url = start_gunicorn(factory, env, workdir)
-    try:
+    process = None
+    try:  # the worker is stopped even when gunicorn fails to start
+        process, url = start_gunicorn(factory, env, workdir)
         latencies, outcomes, elapsed, acked_ids = asyncio.run(load(url, bodies, args.rate))
         if name == "sync":
             time.sleep(ACK_TIMEOUT)
             counts, drain = answers(fake_url), None
         else:
             threads = args.worker_threads if separate_worker else 2 * 8
-            capacity = threads / max(args.agent_seconds, 0.01)
+            capacity = min(threads / max(args.agent_seconds, 0.01), 1000 / max(args.agent_cpu_ms, 0.01))
             counts, drain = wait_answered(fake_url, acked_ids, 30 + 2 * count / capacity)
     finally:
-        stop(process)
+        if process is not None:
+            stop(process)
         if worker is not None:
             stop(worker)
     report(name, latencies, outcomes, elapsed, ids, acked_ids, counts, drain)
@@ -268,6 +279,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="events per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to send (max 60)")
     parser.add_argument("--agent-seconds", type=float, default=AGENT_SECONDS)
+    parser.add_argument("--agent-cpu-ms", type=float, default=AGENT_CPU_MS,
+                        help="CPU the fake agent burns per turn before waiting (the offline agent's kind of load)")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--worker-threads", type=int, default=64, help="threads of the separate worker process")
     parser.add_argument("--setups", default="inbox,inbox*,sync", help="comma-separated subset of inbox,inbox*,sync")
@@ -286,10 +299,12 @@ def main() -> None:
         env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url,
                "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
                "WORKER_THREADS": str(args.worker_threads), "BENCH_AGENT_SECONDS": str(args.agent_seconds),
+               "BENCH_AGENT_CPU_MS": str(args.agent_cpu_ms),
                "PYTHAINLP_OFFLINE": "1"}
         env.pop("REDIS_URL", None)
         print(f"{int(args.rate * min(args.seconds, 60.0))} signed events at {args.rate:.0f}/s; agent "
-              f"{args.agent_seconds:.1f} s; gunicorn 2 x 16 gthread; {os.cpu_count()} CPUs; load average "
+              f"{args.agent_seconds:.1f} s + {args.agent_cpu_ms:.0f} ms CPU; gunicorn 2 x 16 gthread; "
+              f"{os.cpu_count()} CPUs; load average "
               f"{os.getloadavg()[0]:.1f} before start; database {database_url.split(':')[0]}")
         for name in setups:
             fake, fake_url = start_fake_line()

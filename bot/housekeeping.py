@@ -1,7 +1,8 @@
 """Periodic work the workers do besides answering events: expire unpaid orders (their stock goes back
-on sale), re-check slips whose provider was unreachable, telling each customer the outcome, and queue
+on sale), re-check slips whose provider was unreachable, telling each customer the outcome, queue
 the staff's LINE alerts (all through the notifications table, so a failed push is tried again next
-round). `PushSoon` sends that table at once when staff have just queued something for a customer."""
+round), and forget the records of turns too old to be retried. `PushSoon` sends that table at once
+when staff have just queued something for a customer."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,7 @@ from agent.offline import phrases
 from bot.replies.messages import text as message_text
 from bot.replies.messages import with_quick_replies
 from bot.slip_replies import slip_messages
+from bot.turn_steps import forget_old_steps
 from shop import notifications, staff_alerts
 from shop.db import Database
 from shop.handoff import close_timed_out
@@ -49,6 +51,7 @@ def run_once(db: Database, settings: Settings, line: LineApi, now: datetime | No
                                 slip_messages(db, result))
     staff_alerts.queue_due(db, settings, now)
     sent, unsent = send_due(db, settings, line)
+    forget_old_steps(db, now)
     if expired or sent or unsent or handed_back:
         log.info("housekeeping: %d unpaid order(s) expired, %d handoff(s) timed out, %d notification(s) sent, "
                  "%d not sent", len(expired), handed_back, sent, unsent)

@@ -12,6 +12,7 @@ The customer is always the event's LINE user; agents get tools already bound to 
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 
 from agent import actions
@@ -25,8 +26,9 @@ from bot.compose import compose, summary_to_confirm
 from bot.groups import run_group_turn
 from bot.product_images import hero_url
 from bot.slip_replies import slip_messages
+from bot.turn_steps import ANSWER, RecordedTools, TurnJournal, event_key
 from shop.customers import get_or_create_customer
-from shop.db import Database
+from shop.db import Database, StepDatabase
 from shop.handoff import active_handoff
 from shop.metrics import SLIP_OUTCOMES, TURNS
 from shop.settings import Settings
@@ -47,6 +49,10 @@ def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
     user_id = source.get("userId")
     if not user_id:
         return []
+    journal = TurnJournal(db, event_key(event))
+    answered = journal.recorded(ANSWER)
+    if answered is not None:  # a retry after the answer was stored: the same messages, nothing done again
+        return answered
     kind = event.get("type")
     with db.session() as session:
         customer = get_or_create_customer(session, user_id)
@@ -60,8 +66,10 @@ def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
     name = profiles.display_name(db, settings, user_id, cached=known_name, fetched_at=fetched_at,
                                  wait=profiles.FOLLOW_WAIT_SECONDS if kind == "follow" else 0.0)
 
-    with ToolSession(ToolContext(db, settings, customer_id)) as tools:
-        turn = Turn(db, settings, customer_id, state, tools, customer_name=name, hero=hero)
+    steps = StepDatabase(db)  # each changing tool call commits together with its record
+    with ToolSession(ToolContext(steps, settings, customer_id)) as session_tools:
+        turn = Turn(db, settings, customer_id, state, RecordedTools(session_tools, journal, steps),
+                    customer_name=name, hero=hero)
         messages = turn.answer(event)
     with db.session() as session:
         from shop.models import ChatMessage, Customer
@@ -73,6 +81,7 @@ def run_turn(db: Database, settings: Settings, event: dict) -> list[dict]:
         if turn.reply_text:
             session.add(ChatMessage(customer_id=customer_id, role="assistant", text=turn.reply_text[:2000],
                                     agent=turn.reply_agent, tool_calls=turn.reply_tools or None))
+        journal.add(session, ANSWER, messages)
     return messages
 
 
@@ -100,7 +109,7 @@ MESSAGE_HANDLERS = {"sticker": events.answer_sticker, "location": events.answer_
 class Turn:
     """Answers one event for one customer; holds the customer's dialogue state while it does."""
 
-    def __init__(self, db: Database, settings: Settings, customer_id: int, state: dict, tools: ToolSession,
+    def __init__(self, db: Database, settings: Settings, customer_id: int, state: dict, tools: RecordedTools,
                  customer_name: str = "", hero=None):
         self.db, self.settings, self.customer_id, self.state, self.tools = db, settings, customer_id, state, tools
         self.customer_name, self.hero = customer_name, hero
@@ -223,6 +232,22 @@ class Turn:
             self.state.pop("open_order", None)
         self.reply_text = result.message_th
         return slip_messages(self.db, result)
+
+
+def warm_up(db: Database) -> float:
+    """Load now what the first turn would otherwise load while a customer waits (about 15 s on a
+    small machine): the Thai word list, the sentence encoder and the catalogue's search index.
+    Returns the seconds it took. Called before a process takes events (worker start, gunicorn hook)."""
+    from agent.offline import warm_up as warm_understanding
+    from shop.search import search
+
+    started = time.perf_counter()
+    warm_understanding()
+    with db.session() as session:
+        search(session, "บอร์ดเกมสนุก ๆ สำหรับ 4 คน")
+    seconds = time.perf_counter() - started
+    log.info("turn warmed up in %.1f s (word list, sentence encoder, search index)", seconds)
+    return seconds
 
 
 def llm_status(settings: Settings) -> dict | None:

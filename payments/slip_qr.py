@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ MAX_IMAGE_PIXELS = 40_000_000           # checked from the header, before any pi
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
 _WORK_SIDE = 2400                        # longest side we decode at; bigger photos are scaled down first
 DECODE_DEADLINE_SECONDS = 1.5            # then "no QR" (staff look at the picture)
+DECODES_AT_ONCE = 2                      # full-size decodes (non-JPEG) in flight per process: bounds the memory
+_DECODES = threading.BoundedSemaphore(DECODES_AT_ONCE)
 _TRANS_REF = re.compile(r"[0-9A-Za-z]{6,64}")
 
 ReadingKind = Literal["slip", "promptpay", "other", "none", "invalid_image"]
@@ -175,7 +178,8 @@ def open_image(data: bytes) -> Image.Image:
                                     f"{width}×{height} pixels is more than a phone photo; refused before decoding")
             if getattr(image, "is_animated", False):
                 image.seek(0)  # an animated GIF/WebP: read the first frame only
-            image.load()
+            with _DECODES:
+                image = _decode_reduced(image)
             if image.getexif().get(0x0112, 1) != 1:  # camera photos are often stored sideways
                 image = ImageOps.exif_transpose(image)
             if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
@@ -193,6 +197,24 @@ def open_image(data: bytes) -> Image.Image:
         raise ImageRejected("not_an_image", "not a JPEG, PNG, GIF, WebP or BMP image") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:  # truncated or corrupt data
         raise ImageRejected("corrupt_image", f"the image is damaged or cut short ({error})") from None
+
+
+def _decode_reduced(image: Image.Image) -> Image.Image:
+    """Decode at no more than about twice the size the QR search works at (`_WORK_SIDE`).
+
+    JPEG (phone photos) is scaled down while decoding, in gray (Pillow's `draft`: the DCT decodes at
+    1/2, 1/4 or 1/8), so a 40-megapixel photo never exists at full size in memory. Other formats have
+    no such decoder: they decode whole (at most `DECODES_AT_ONCE` at a time) and are reduced at once.
+    """
+    longest = max(image.size)
+    if longest > _WORK_SIDE and image.format == "JPEG":
+        scale = _WORK_SIDE / longest
+        image.draft("L", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+    image.load()
+    factor = max(image.size) // _WORK_SIDE
+    if factor >= 2:
+        image = image.reduce(factor)
+    return image
 
 
 def _looks_like_image(data: bytes) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from shop import audit, notifications
 from shop.db import Database
 from shop.errors import ShopError
-from shop.models import Order, OrderStatus
+from shop.models import Order, OrderStatus, SlipCheck, SlipOutcome
 from shop.orders import STATUS_TH, normalise_number, order_json, release_stock
 
 S = OrderStatus
@@ -117,6 +117,11 @@ def advance(db: Database, actor: audit.Actor, number: str, action: str, messages
                                                 f"จึงทำขั้นตอน “{step.label_th}” ไม่ได้")
         if action == "cancel":
             release_stock(session, order)
+            # a slip still being checked for it goes to staff instead of paying a cancelled order
+            session.execute(update(SlipCheck).where(SlipCheck.order_id == order.id,
+                                                    SlipCheck.outcome == SlipOutcome.PENDING.value)
+                            .values(outcome=SlipOutcome.NEEDS_REVIEW.value, reason="order_closed", decided_at=now,
+                                    next_attempt_at=None).execution_options(synchronize_session=False))
         session.refresh(order)
         audit.record(session, actor, f"order.{action}", "order", order.number, before,
                      {k: _plain(v) for k, v in changes.items()})

@@ -103,6 +103,7 @@ def create_order(session: Session, settings: Settings, customer: Customer, *, ex
         raise ShopError("total_changed",
                         f"ยอดชำระตอนนี้คือ {summary['total_text']} ซึ่งไม่ตรงกับยอดที่ยืนยันไว้ "
                         "รบกวนตรวจสอบสรุปคำสั่งซื้อแล้วยืนยันอีกครั้งนะคะ", summary=summary)
+    _one_open_order(session, customer, now)
     lines = cart_lines(get_cart(session, customer.id))
     short = _reserve(session, {line.product.id: line.quantity for line in lines})
     if short is not None:
@@ -124,6 +125,22 @@ def create_order(session: Session, settings: Settings, customer: Customer, *, ex
     clear_cart(session, customer.id)
     session.flush()
     return order
+
+
+def _one_open_order(session: Session, customer: Customer, now: datetime) -> None:
+    """A customer holds at most one order awaiting payment, so one account cannot lock the stock with
+    several: an earlier one past its deadline is expired now; one still open makes us ask first.
+    The customer's row is locked (PostgreSQL) so two checkouts of one customer cannot both pass."""
+    session.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update())
+    for order in session.scalars(select(Order).options(selectinload(Order.items)).where(
+            Order.customer_id == customer.id, Order.status == OrderStatus.AWAITING_PAYMENT.value)):
+        if order.expires_at <= now and _close(session, order, OrderStatus.EXPIRED, now):
+            continue
+        raise ShopError("open_order_exists",
+                        f"คุณลูกค้ามีคำสั่งซื้อ {order.number} ยอด {format_baht(order.total_satang)} "
+                        "ที่ยังรอชำระเงินอยู่ค่ะ ทางร้านเปิดได้ทีละหนึ่งคำสั่งซื้อที่รอชำระ รบกวนชำระคำสั่งซื้อเดิม "
+                        f"หรือยกเลิกคำสั่งซื้อ {order.number} ก่อน แล้วยืนยันคำสั่งซื้อใหม่อีกครั้งนะคะ",
+                        number=order.number, total_satang=order.total_satang)
 
 
 # --- finding (always scoped to the customer) -----------------------------------------------------
@@ -174,14 +191,16 @@ def order_json(order: Order) -> dict:
 
 # --- closing: cancel and expire (stock goes back in the same transaction) -------------------------
 
-def _close(session: Session, order: Order, status: OrderStatus, now: datetime) -> bool:
-    """Move an unpaid order to `status` and release its stock; False if it was no longer unpaid.
+def _close(session: Session, order: Order, status: OrderStatus, now: datetime, *, reason: str = "",
+           from_statuses: frozenset[str] = frozenset({OrderStatus.AWAITING_PAYMENT.value})) -> bool:
+    """Move an order still in `from_statuses` (unpaid, by default) to `status` and release its stock;
+    False if it had moved on meanwhile.
 
     The status change is conditional, so a payment landing at the same moment wins cleanly.
     """
-    result = session.execute(update(Order).where(Order.id == order.id,
-                                                 Order.status == OrderStatus.AWAITING_PAYMENT.value)
-                             .values(status=status.value, closed_at=now).execution_options(synchronize_session=False))
+    result = session.execute(update(Order).where(Order.id == order.id, Order.status.in_(from_statuses))
+                             .values(status=status.value, closed_at=now, cancel_reason=reason[:500])
+                             .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
     release_stock(session, order)

@@ -8,6 +8,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, NoReturn
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +18,20 @@ from shop.promptpay_id import parse_target
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'salesbot.db'}"
 
+# A slip must show at least this many digits of the receiver's account or PromptPay id (payments/receiver.py).
+RECEIVER_MIN_DIGITS = 4
+
 SlipProviderName = Literal["simulator", "openslipverify", "slipok", "easyslip", "none"]
+
+
+LINE_API_ORIGIN = "https://api.line.me"
+LINE_SECRET_LENGTH = 32  # LINE channel secrets are 32 hexadecimal characters
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _safe_for_a_key(url: str) -> bool:
+    """An API key may go to an https:// URL, or over plain http only to this machine."""
+    return url.startswith("https://") or (urlsplit(url).hostname or "").lower() in _LOOPBACK_HOSTS
 
 
 class ConfigError(Exception):
@@ -38,13 +52,19 @@ class Settings(BaseSettings):
     line_api_base_url: str | None = None  # simulator only; production leaves it unset
     line_timeout_seconds: float = 10.0
     line_profile_refresh_hours: float = Field(default=7 * 24.0, gt=0)  # re-read a customer's display name after this
+    # /callback answers 500 when storing its events takes longer. Default: 0.8 s on PostgreSQL (a server
+    # that hangs); 1.8 s on SQLite, whose writers queue for one lock by design and whose file cannot hang.
+    ack_deadline_seconds: float | None = Field(default=None, gt=0)
 
     # Webhook inbox and workers (webhooks/): see docs/webhooks.md
     inbox_max_attempts: int = Field(default=5, ge=1)  # then the event is marked failed for staff
     inbox_lease_seconds: float = Field(default=120.0, gt=0)  # must outlast one turn (LLM deadline + sending)
     worker_threads: int = Field(default=8, ge=1)  # embedded mode, per web process; turns mostly wait on the LLM
-    worker_in_web: bool = True  # embedded mode: False when a separate `salesbot worker` (no Redis) does the work
+    # embedded worker threads in each web process; default: yes in development, no in production, where a
+    # separate `salesbot worker` (the Procfile's `worker` line) runs the turns so they never starve the acks
+    worker_in_web: bool | None = None
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)  # workers say they are alive; 3 missed: "no worker"
     rq_queue_name: str = "salesbot"
     customer_image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
@@ -58,9 +78,10 @@ class Settings(BaseSettings):
     shop_name: str = "ร้านบอร์ดเกมตัวอย่าง"
     promptpay_id: str = "0812345678"
     # The shop's own receiving account, checked on every slip (any provider).
-    shop_account_name: str = ""          # e.g. "บจก. บอร์ดเกม" or "SOMCHAI J" as the bank prints it
+    shop_account_name: str = ""          # e.g. "บจก. บอร์ดเกม" or "สมชาย ใจดี", as the bank prints it in Thai
+    shop_account_name_en: str = ""       # the same account's English name, e.g. "BOARDGAME CO., LTD."
     shop_account_bank: str = ""          # bank code, e.g. "004" (KBank)
-    shop_account_last_digits: str = ""   # digits the bank leaves unmasked, e.g. "1234"
+    shop_account_last_digits: str = ""   # digits the bank leaves unmasked (at least 4), e.g. "1234"
 
     slip_provider: SlipProviderName = "simulator"
     slip_provider_api_key: SecretStr = SecretStr("")
@@ -154,6 +175,21 @@ class Settings(BaseSettings):
         load_shop_info(value)  # a missing or broken file stops the process at start, not at a customer's question
         return value
 
+    @field_validator("shop_account_last_digits")
+    @classmethod
+    def _enough_digits(cls, value: str) -> str:
+        if value and len(value) < RECEIVER_MIN_DIGITS:
+            raise ValueError(f"give at least {RECEIVER_MIN_DIGITS} digits: fewer prove nothing about the receiver")
+        return value
+
+    @model_validator(mode="after")
+    def _worker_layout(self) -> Settings:
+        if self.worker_in_web is None:
+            self.worker_in_web = not self.production
+        if self.ack_deadline_seconds is None:
+            self.ack_deadline_seconds = 1.8 if self.database_url.startswith("sqlite") else 0.8
+        return self
+
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.production:
@@ -169,6 +205,17 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY of at least 32 characters is required in production "
                                  "(it signs the back-office sessions): python -c 'import secrets; "
                                  "print(secrets.token_hex(32))'")
+            if len(self.line_channel_secret.get_secret_value()) < LINE_SECRET_LENGTH:
+                raise ValueError(f"LINE_CHANNEL_SECRET is too short: LINE's channel secrets have "
+                                 f"{LINE_SECRET_LENGTH} characters (copy it from the LINE Developers console)")
+            if self.line_api_base_url not in (None, LINE_API_ORIGIN):
+                raise ValueError(f"LINE_API_BASE_URL must be unset (or {LINE_API_ORIGIN}) in production: the "
+                                 "channel access token goes to that host")
+            for name, url, key in (("SLIP_PROVIDER_BASE_URL", self.slip_provider_base_url, self.slip_provider_api_key),
+                                   ("LLM_BASE_URL", self.llm_base_url, self.llm_api_key)):
+                if key.get_secret_value() and url and not _safe_for_a_key(url):
+                    raise ValueError(f"{name} must be https:// (or on this machine) in production: "
+                                     "its API key would cross the network in clear text")
         return self
 
     @model_validator(mode="after")

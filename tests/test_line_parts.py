@@ -125,7 +125,8 @@ def test_a_generated_cover_is_a_4_by_3_jpeg_within_lines_flex_image_limits():
 
 def test_production_never_sends_a_picture_that_is_not_https():
     production = load_settings(app_env="production", public_base_url="https://shop.example",
-                               line_channel_secret="s", line_channel_access_token="t", slip_provider="none", secret_key="k" * 32,
+                               line_channel_secret="0123456789abcdef0123456789abcdef",  # LINE's 32 characters
+                               line_channel_access_token="t", slip_provider="none", secret_key="k" * 32,
                                database_url="sqlite://")
     for image_url in ("", "http://shop.example/splendor.jpg", "ftp://x/y.jpg"):
         url = hero_url(production, {**PRODUCT, "image_url": image_url})

@@ -178,14 +178,14 @@ def test_cancel_releases_stock_once_and_only_for_unpaid_orders(shop, settings):
 
 
 def test_expiry_releases_stock_of_unpaid_orders_only(shop, settings):
-    fill_cart(shop.db, shop.alice, [("SPL-TH", 2)])
-    old = place(shop.db, settings, shop.alice, now=NOW)
     fill_cart(shop.db, shop.alice, [("TTR", 1)])
     checking = place(shop.db, settings, shop.alice, now=NOW)
+    with shop.db.session() as session:  # a slip is being checked: no longer awaiting payment
+        session.query(Order).filter_by(number=checking).one().status = OrderStatus.PAYMENT_PENDING.value
+    fill_cart(shop.db, shop.alice, [("SPL-TH", 2)])
+    old = place(shop.db, settings, shop.alice, now=NOW)
     fill_cart(shop.db, shop.bob, [("SPL-TH", 1)])
     fresh = place(shop.db, settings, shop.bob, now=NOW + timedelta(minutes=50))
-    with shop.db.session() as session:
-        session.query(Order).filter_by(number=checking).one().status = OrderStatus.PAYMENT_PENDING.value
     later = NOW + timedelta(minutes=settings.order_expiry_minutes + 1)
     assert len(orders.expire_unpaid_orders(shop.db, settings, later)) == 1
     assert (status_of(shop.db, old), status_of(shop.db, checking), status_of(shop.db, fresh)) == (

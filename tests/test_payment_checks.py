@@ -191,7 +191,9 @@ def test_bad_input_has_a_clear_outcome(db, shop_settings, kwargs, outcome, reaso
     assert provider.calls == 0
     status, _, checks, payments = state(db, order_id)
     assert payments == [] and len(checks) == 1 and checks[0].outcome == outcome
-    expected_status = OrderStatus.NEEDS_REVIEW if outcome == "needs_review" else OrderStatus.AWAITING_PAYMENT
+    # a photo without a slip QR is kept for staff, but the order stays open (and keeps its expiry)
+    expected_status = OrderStatus.NEEDS_REVIEW if reason != "no_qr" and outcome == "needs_review" \
+        else OrderStatus.AWAITING_PAYMENT
     assert status == expected_status.value
     assert result.message_th and result.slip_check_id == checks[0].id
 
@@ -385,6 +387,33 @@ def test_configured_bank_account_is_checked(db, tmp_path):
 
 # --- the simulator's bank, through the real `simulator` provider contract ---------------------------
 
+def pay_through_the_simulated_bank(db, settings, *, target: str, mode: str = "normal", receiver_name: str | None = None):
+    """A customer pays a PromptPay QR for `target` in the simulator's bank and sends the slip it draws;
+    the shop checks it through the `simulator` provider (its HTTP answers). Returns (result, order id)."""
+    import json as jsonlib
+
+    from simulator.bank import Bank, parse_promptpay, render_slip
+
+    bank = Bank(settings.shop_name)
+
+    def verify_api(request):
+        assert request.url.path == "/sim/bank/api/verify"
+        status, body = bank.verify(jsonlib.loads(request.content)["qr_payload"])
+        return httpx.Response(status, json=body)
+
+    provider = get_provider(settings, client=httpx.Client(transport=httpx.MockTransport(verify_api)),
+                            sleep=lambda seconds: None)
+    now = datetime.now(UTC)
+    customer_id, order_id = add_order(db, created=now - timedelta(minutes=3))
+    transfer = bank.transfer(user_id="U1", sender_name="สมชาย ใจดี", qr=parse_promptpay(build_payload(target, 126000)),
+                             mode=mode)
+    if receiver_name is not None:  # the bank prints the name of the account's real owner
+        transfer.receiver_name = receiver_name
+    result = check_slip(db, settings, customer_id=customer_id, order_id=None, image=render_slip(transfer),
+                        now=now + timedelta(minutes=1), provider=provider)
+    return result, order_id
+
+
 @pytest.mark.parametrize("mode, outcome, reason", [
     ("normal", SlipOutcome.PAID, ""),
     ("wrong_amount", SlipOutcome.REJECTED, "wrong_amount"),
@@ -393,23 +422,5 @@ def test_configured_bank_account_is_checked(db, tmp_path):
 ])
 def test_simulator_bank_slips_end_to_end(db, shop_settings, mode, outcome, reason):
     """The simulator draws the slip and answers verification; we only see its image and its HTTP answers."""
-    import json as jsonlib
-
-    from simulator.bank import Bank, parse_promptpay, render_slip
-
-    bank = Bank(shop_settings.shop_name)
-
-    def verify_api(request):
-        assert request.url.path == "/sim/bank/api/verify"
-        status, body = bank.verify(jsonlib.loads(request.content)["qr_payload"])
-        return httpx.Response(status, json=body)
-
-    provider = get_provider(shop_settings, client=httpx.Client(transport=httpx.MockTransport(verify_api)),
-                            sleep=lambda seconds: None)
-    now = datetime.now(UTC)
-    customer_id, order_id = add_order(db, created=now - timedelta(minutes=3))
-    qr = parse_promptpay(build_payload(shop_settings.promptpay_id, 126000))
-    transfer = bank.transfer(user_id="U1", sender_name="สมชาย ใจดี", qr=qr, mode=mode)
-    result = check_slip(db, shop_settings, customer_id=customer_id, order_id=None, image=render_slip(transfer),
-                        now=now + timedelta(minutes=1), provider=provider)
+    result, _ = pay_through_the_simulated_bank(db, shop_settings, target=shop_settings.promptpay_id, mode=mode)
     assert (result.outcome, result.reason) == (outcome, reason)

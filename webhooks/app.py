@@ -14,6 +14,7 @@ from flask import Flask
 from shop.db import Database, get_database
 from shop.settings import Settings, get_settings
 from webhooks import callback, errors, health, media, metrics
+from webhooks.deadline import Deadline
 from webhooks.queues import HousekeeperFactory, make_queue
 from webhooks.worker import TurnFunction
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, *, turn: TurnFunction, database
     app.extensions["salesbot.settings"] = settings
     app.extensions["salesbot.db"] = db
     app.extensions["salesbot.llm_status"] = llm_status
+    app.extensions["salesbot.ack_deadline"] = Deadline()
 
     errors.register(app)
     app.register_blueprint(health.bp)

@@ -13,9 +13,11 @@ from flask import Blueprint, current_app, jsonify, request
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import UnknownEvent
+from sqlalchemy.exc import SQLAlchemyError
 
 from shop.metrics import ACK_SECONDS
 from webhooks import inbox
+from webhooks.deadline import DatabaseTooSlow
 from webhooks.errors import error_response
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,13 @@ def callback():
         return error_response(400, "not_a_webhook", NOT_A_WEBHOOK)
     rows = [inbox.inbox_row(raw, known=not isinstance(parsed, UnknownEvent))
             for raw, parsed in zip(raw_events, payload.events, strict=True)]
-    stored = inbox.store_events(current_app.extensions["salesbot.db"], rows)
+    db = current_app.extensions["salesbot.db"]
+    try:  # LINE waits 2 s for the 200: a database that hangs or refuses gets a fast 500 (LINE redelivers)
+        stored = current_app.extensions["salesbot.ack_deadline"].run(lambda: inbox.store_events(db, rows),
+                                                                     settings.ack_deadline_seconds)
+    except (DatabaseTooSlow, SQLAlchemyError) as error:
+        log.error("callback: %d event(s) not stored now: %s", len(rows), type(error).__name__)
+        return error_response(500, "database_unavailable", "the events could not be stored now; send them again")
 
     queued = [event.chat_id for event in stored if event.status == inbox.QUEUED]
     if queued:

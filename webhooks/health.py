@@ -10,7 +10,7 @@ import httpx
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from webhooks import inbox
+from webhooks import heartbeat, inbox
 
 bp = Blueprint("health", __name__)
 
@@ -49,6 +49,18 @@ def _llm_circuit(settings) -> str | None:
     return f"down (turns fall back after {reason})"
 
 
+def _check_worker(settings, db) -> str:
+    """"no worker" when events wait (queued, due, or left by a dead worker) and no worker process has
+    said it was alive for three heartbeats; a backlog behind a live worker is not that."""
+    if heartbeat.worker_alive(db, settings):
+        return "ok"
+    waiting = len(inbox.due_chats(db, older_than_seconds=heartbeat.stale_after(settings)))
+    if waiting:
+        return (f"no worker: {waiting} chat(s) have events waiting and no worker was seen for "
+                f"{heartbeat.stale_after(settings):g} s (start `salesbot worker`)")
+    return "ok (no worker seen; nothing waiting)"
+
+
 @bp.get("/readyz")
 def readyz():
     settings = current_app.extensions["salesbot.settings"]
@@ -66,6 +78,8 @@ def readyz():
         checks["database"] = "down"
     queue_ok, queue_detail = queue.health()
     checks["queue"] = queue_detail if queue_ok else f"down: {queue_detail}"
+    if checks["database"] == "ok":
+        checks["worker"] = _check_worker(settings, db)
     if settings.llm_base_url:
         checks["llm"] = _check_llm(settings)
         circuit = _llm_circuit(settings)
@@ -74,8 +88,8 @@ def readyz():
 
     if checks["database"] != "ok" or not queue_ok:
         status, code = "unavailable", 503
-    elif checks.get("llm", "ok") != "ok":
-        status, code = "degraded", 200
+    elif checks.get("llm", "ok") != "ok" or checks.get("worker", "ok").startswith("no worker"):
+        status, code = "degraded", 200  # still storing and acknowledging: taking this process out would not help
     else:
         status, code = "ok", 200
     return jsonify(status=status, checks=checks, **body), code

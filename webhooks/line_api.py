@@ -33,6 +33,10 @@ from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# urllib3 retried a GET that timed out 3 more times (a download took 4 × LINE_TIMEOUT_SECONDS). Retry
+# only what cannot have reached LINE (the connection was never made); a read that times out fails at
+# once (`push` retries on its own, with its retry key).
+CONNECT_RETRIES_ONLY = urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0)
 PUSH_ATTEMPTS = 3  # push only: it carries a retry key, so a repeat cannot double a message
 POOL_SIZE = 64
 IMAGE_CONTENT_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
@@ -119,6 +123,7 @@ class LineApi:
         configuration = Configuration(access_token=settings.line_channel_access_token.get_secret_value(),
                                       host=settings.line_api_base_url)
         configuration.connection_pool_maxsize = POOL_SIZE  # shared by the worker threads of a process
+        configuration.retries = CONNECT_RETRIES_ONLY
         self._client = ApiClient(configuration)
         self._messaging = MessagingApi(self._client)
         self._blob = MessagingApiBlob(self._client)

@@ -15,8 +15,9 @@ from typing import Protocol
 
 from shop.db import Database
 from shop.settings import Settings
+from webhooks.heartbeat import Heartbeat
 from webhooks.line_api import LineApi
-from webhooks.worker import TurnFunction, Worker
+from webhooks.worker import TurnFunction, Worker, worker_name
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class EmbeddedQueue:
         self._threads: list[threading.Thread] = []
         self._line: LineApi | None = None
         self._housekeeper: Background | None = None
+        self._heartbeat: Heartbeat | None = None
 
     def start(self) -> None:
         if self._threads:
@@ -79,6 +81,7 @@ class EmbeddedQueue:
             self._threads.append(thread)
         if self.housekeeping is not None:
             self._housekeeper = self.housekeeping(self.db, self.settings, self._line).start()
+        self._heartbeat = Heartbeat(self.db, self.settings, f"embedded:{worker_name()}").start()
         log.info("embedded inbox workers started: %d thread(s)", self.thread_count)
 
     def _run(self, worker: Worker, poll: float) -> None:
@@ -114,6 +117,8 @@ class EmbeddedQueue:
         self._stop.set()
         if self._housekeeper is not None:
             self._housekeeper.stop()
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
         with self._wake:
             self._wake.notify_all()
         for thread in self._threads:
@@ -124,7 +129,7 @@ class EmbeddedQueue:
     def health(self) -> tuple[bool, str]:
         alive = sum(thread.is_alive() for thread in self._threads)
         if not self._threads:
-            if not self.settings.worker_in_web and self.settings.app_env != "test":
+            if not self.settings.worker_in_web:
                 return True, "embedded: events processed by a separate `salesbot worker` (WORKER_IN_WEB=false)"
             return False, "embedded worker threads not started"
         if alive < len(self._threads):

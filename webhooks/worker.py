@@ -11,8 +11,12 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from shop.db import Database
 from shop.media import customer_image, store_customer_image
@@ -31,6 +35,8 @@ TurnFunction = Callable[[Database, Settings, dict], list[dict]]
 # Sent once when a turn keeps failing, so the customer is not left in silence.
 APOLOGY = "ขออภัยค่ะ ตอนนี้ระบบของทางร้านขัดข้องชั่วคราว รบกวนส่งข้อความมาอีกครั้งในอีกสักครู่นะคะ"
 LOADING_EVENT_TYPES = {"message", "postback"}
+RELEASE_RETRY_FIRST_SECONDS, RELEASE_RETRY_MAX_SECONDS = 0.25, 4.0
+T = TypeVar("T")
 
 
 def worker_name() -> str:
@@ -88,21 +94,39 @@ class Worker:
             log.warning("inbox event %s: lease lost to another worker; stopped without sending", row.id)
             return "lost"
         except LineApiError as error:
+            message = str(error)
             if error.retryable:
-                return inbox.retry_later(self.db, row.id, self.name, str(error),
-                                         max_attempts=self.settings.inbox_max_attempts)
-            log.error("inbox event %s failed: %s", row.id, error)
-            inbox.finish(self.db, row.id, self.name, inbox.FAILED, str(error))
+                return self._once_the_database_answers(lambda: inbox.retry_later(
+                    self.db, row.id, self.name, message, max_attempts=self.settings.inbox_max_attempts))
+            log.error("inbox event %s failed: %s", row.id, message)
+            self._once_the_database_answers(lambda: inbox.finish(self.db, row.id, self.name, inbox.FAILED, message))
             return inbox.FAILED
         except Exception as error:  # the turn (or the database) failed: bounded retries
             log.exception("inbox event %s: attempt %d failed", row.id, row.attempts)
             reason = f"{type(error).__name__}: {error}"
             if row.attempts >= self.settings.inbox_max_attempts and self._apologise(row, event, reason):
                 return inbox.FAILED
-            return inbox.retry_later(self.db, row.id, self.name, reason,
-                                     max_attempts=self.settings.inbox_max_attempts)
+            return self._once_the_database_answers(lambda: inbox.retry_later(
+                self.db, row.id, self.name, reason, max_attempts=self.settings.inbox_max_attempts))
         log.info("inbox event %s done (%s)", row.id, ", ".join(outcomes) or "nothing to send")
         return inbox.DONE
+
+    def _once_the_database_answers(self, release: Callable[[], T]) -> T:
+        """Give the event back (or close it) even when the database is down at that moment: try again
+        until it answers, within the lease. Otherwise the chat would wait out the whole lease
+        (`INBOX_LEASE_SECONDS`, 2 minutes) after an outage of a few seconds."""
+        give_up_at = time.monotonic() + self.settings.inbox_lease_seconds
+        delay = RELEASE_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                return release()
+            except SQLAlchemyError as error:
+                if time.monotonic() + delay >= give_up_at:
+                    raise
+                log.warning("database unavailable (%s); releasing the event again in %.1f s", type(error).__name__,
+                            delay)
+                time.sleep(delay)
+                delay = min(delay * 2, RELEASE_RETRY_MAX_SECONDS)
 
     def _start_loading_animation(self, event: dict) -> None:
         source = event.get("source") or {}

@@ -68,6 +68,11 @@ def worker(ctx: click.Context, burst: bool, turn_path: str | None) -> None:
 
         start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
     turn = _load_turn(turn_path)
+    if turn_path is None:  # the real turn: load its models before the first event, not during it
+        from bot.turn import warm_up
+        from shop.db import get_database
+
+        warm_up(get_database(settings.database_url))
     if settings.redis_url:
         _run_rq(settings, turn, burst)
     else:
@@ -80,8 +85,10 @@ def _run_rq(settings: Settings, turn, burst: bool) -> None:
     from bot.housekeeping import Housekeeper
     from shop.db import Database
     from webhooks import jobs
+    from webhooks.heartbeat import Heartbeat
     from webhooks.line_api import LineApi
     from webhooks.queues import RedisQueue
+    from webhooks.worker import worker_name
 
     queue = RedisQueue(settings)
     jobs.configure(settings, turn=turn)
@@ -96,12 +103,16 @@ def _run_rq(settings: Settings, turn, burst: bool) -> None:
                 log.exception("sweep failed; trying again later")
 
     jobs.sweep(queue.queue, sweeper_db, settings, older_than_seconds=0 if burst else None)
+    beating = None
     if not burst:
         threading.Thread(target=sweep_forever, name="inbox-sweeper", daemon=True).start()
         Housekeeper(sweeper_db, settings, LineApi(settings)).start()
+        beating = Heartbeat(sweeper_db, settings, f"rq:{worker_name()}").start()
     # SimpleWorker runs jobs in this process: no fork per event, one database pool per process.
     SimpleWorker([queue.queue], connection=queue.redis).work(burst=burst, with_scheduler=False)
     stop.set()
+    if beating is not None:
+        beating.stop()
 
 
 def _run_embedded(settings: Settings, turn, burst: bool) -> None:

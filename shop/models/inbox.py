@@ -56,3 +56,13 @@ class OutboundMessage(Base):
     method: Mapped[str] = mapped_column(String(8), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    """A worker process saying it is alive (webhooks/heartbeat.py), so /readyz can tell waiting events
+    that nothing takes from events in progress."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -50,7 +50,7 @@ def _catalog_version(session: Session) -> tuple:
         select(func.count(Product.id)).where(Product.active).scalar_subquery(),
         select(func.max(Product.revised_at)).scalar_subquery(),   # an edit in another process
     )).one()
-    return (str(session.get_bind().url), _generation, *row)
+    return (str(session.get_bind().engine.url), _generation, *row)
 
 
 VERSION_CHECK_SECONDS = 2.0  # how stale an index may be after another process reloads the catalogue
@@ -61,7 +61,7 @@ def get_index(session: Session) -> SearchIndex:
     """The index for this database, rebuilt when the catalogue changed: at once after a load in this
     process, within VERSION_CHECK_SECONDS after a load elsewhere (row counts and max ids change)."""
     global _index, _index_key, _checked_at
-    url = str(session.get_bind().url)
+    url = str(session.get_bind().engine.url)
     fresh = _index is not None and _index_key is not None and _index_key[:2] == (url, _generation)
     if fresh and time.monotonic() - _checked_at < VERSION_CHECK_SECONDS:
         return _index
