@@ -139,7 +139,9 @@ def reject(db: Database, actor: audit.Actor, messages: CustomerMessages, reason:
         order = session.get(Order, check.order_id, with_for_update=True) if check.order_id else None
         before = {"slip_outcome": check.outcome, "order_status": order.status if order else None}
         _claim(session, check, SlipOutcome.REJECTED, "staff_rejected", _note(check.note, reason), now)
-        if order is not None and order.status in (OrderStatus.NEEDS_REVIEW.value, OrderStatus.PAYMENT_PENDING.value):
+        if order is not None and order.status in (OrderStatus.AWAITING_PAYMENT.value, OrderStatus.NEEDS_REVIEW.value,
+                                                  OrderStatus.PAYMENT_PENDING.value):
+            # the customer gets time to pay again after staff turned a slip down
             order.status = OrderStatus.AWAITING_PAYMENT.value
             order.expires_at = max(order.expires_at, now + timedelta(minutes=pay_within_minutes))
         audit.record(session, actor, "slip.reject", "order" if order else "slip",

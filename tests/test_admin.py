@@ -17,7 +17,7 @@ from shop.models import AuditEntry, Customer, Notification, StaffAccount
 from shop.settings import load_settings
 from shop.staff import set_active
 
-SECRETS = {"line_channel_secret": "line-secret-a1b2c3", "line_channel_access_token": "line-token-d4e5f6",
+SECRETS = {"line_channel_secret": "line-secret-a1b2c3" + "x" * 14, "line_channel_access_token": "line-token-d4e5f6",
            "slip_provider_api_key": "slip-key-g7h8i9", "llm_api_key": "llm-key-j0k1l2",
            "secret_key": "session-key-" + "m3n4o5" * 6}
 
@@ -86,7 +86,7 @@ def test_every_admin_route_refuses_without_a_session(app, client, world, db):
                                                          "tracking_number": "x"})
         assert response.status_code == 302, (method, url)
         assert response.location.startswith("/admin/login"), (method, url)
-    assert status(db, world["paid"]) == "paid" and status(db, world["unpaid"]) == "needs_review"
+    assert status(db, world["paid"]) == "paid" and status(db, world["unpaid"]) == "awaiting_payment"
     with db.session() as session:
         assert session.scalars(select(AuditEntry.action)).all() == ["staff.add"]
 

@@ -28,7 +28,7 @@ def test_approve_pays_the_order_and_queues_the_receipt(any_db, settings):
     shop = seed_shop(any_db)
     number = make_order(any_db, shop.alice)
     slip_id = slip_for_review(any_db, settings, shop.alice, number)
-    assert status(any_db, number) == "needs_review"
+    assert status(any_db, number) == "awaiting_payment"  # the order keeps its expiry (issue 11)
     with any_db.session() as session:
         [listed] = review.slips_to_review(session)
     assert listed["id"] == slip_id and listed["order"]["number"] == number and listed["has_image"]
@@ -43,7 +43,7 @@ def test_approve_pays_the_order_and_queues_the_receipt(any_db, settings):
     assert payment.amount_satang == order_row(any_db, number).total_satang and payment.trans_ref == f"staff-{slip_id}"
     assert check.outcome == "paid" and "approved by somchai" in check.note
     assert (entry.action, entry.subject_key, entry.before, entry.after) == (
-        "slip.approve", number, {"order_status": "needs_review", "slip_outcome": "needs_review"},
+        "slip.approve", number, {"order_status": "awaiting_payment", "slip_outcome": "needs_review"},
         {"order_status": "paid", "slip_outcome": "paid"})
     [note] = notes(any_db)
     messages = json.loads(note.messages)
@@ -118,4 +118,4 @@ def test_one_slip_cannot_pay_two_orders(db, settings):
     with pytest.raises(ShopError) as refused:
         review.approve(db, STAFF, customer_messages, slip_check_id=ids[1])
     assert refused.value.code == "slip_used"
-    assert status(db, second) == "needs_review"
+    assert status(db, second) == "awaiting_payment"
