@@ -41,6 +41,7 @@ def init_app(app: Flask, *, customer_messages: CustomerMessages, push_soon: Call
     app.config.update(SESSION_COOKIE_NAME="salesbot_staff", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.production,
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
-                      WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600)
+                      WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
+                      MAX_FORM_MEMORY_SIZE=3_000_000)  # a catalogue CSV's preview carries the file back
     app.extensions["salesbot.admin"] = AdminServices(customer_messages, push_soon)
     app.register_blueprint(bp, url_prefix=url_prefix)

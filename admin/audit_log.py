@@ -11,7 +11,9 @@ ACTIONS_TH = {"order.pack": "แพ็กสินค้า", "order.ship": "จ
               "order.pick_up": "รับที่ร้านแล้ว", "order.cancel": "ยกเลิกคำสั่งซื้อ", "slip.approve": "อนุมัติสลิป",
               "slip.reject": "ปฏิเสธสลิป", "staff.add": "เพิ่มพนักงาน", "staff.disable": "ปิดบัญชีพนักงาน",
               "staff.enable": "เปิดบัญชีพนักงาน", "staff.password": "เปลี่ยนรหัสผ่าน", "staff.sign_in": "ลงชื่อเข้าใช้",
-              "staff.sign_out": "ออกจากระบบ"}
+              "staff.sign_out": "ออกจากระบบ", "handoff.reply": "ตอบแชตลูกค้า", "handoff.close": "ให้บอทดูแลแชตต่อ",
+              "product.edit": "แก้ไขสินค้า", "catalog.import": "นำเข้าสินค้าจาก CSV",
+              "customer.forget": "ลบข้อมูลส่วนบุคคลของลูกค้า"}
 
 
 @bp.app_template_filter("audit_action")

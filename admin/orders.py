@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, render_template, request, url_for
 
 from admin.web import actor, bp, database, staff_change
-from shop import audit, backoffice, fulfilment
+from shop import audit, backoffice, fulfilment, handoff
 from shop.orders import STATUS_TH
 
 CARRIERS = ["ไปรษณีย์ไทย (EMS)", "ไปรษณีย์ไทย (ลงทะเบียน)", "Kerry Express", "Flash Express", "J&T Express",
@@ -15,6 +15,7 @@ CARRIERS = ["ไปรษณีย์ไทย (EMS)", "ไปรษณีย์
 def today():
     with database().session() as session:
         figures = backoffice.today(session)
+        figures["handoffs"] = len(handoff.open_handoffs(session))
     return render_template("admin/today.html", figures=figures)
 
 

@@ -144,4 +144,4 @@ def safe_next(target: str | None) -> str:
     return prefix
 
 
-from admin import audit_log, orders, sign_in, slips  # noqa: E402,F401  (register the pages)
+from admin import audit_log, customers, handoffs, orders, products, sign_in, slips  # noqa: E402,F401  (register the pages)

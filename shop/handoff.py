@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from shop import notifications
+from shop import audit, notifications
 from shop.db import Database
 from shop.models.base import utcnow
 from shop.models.customers import ChatMessage, Customer, StaffRequest
@@ -68,9 +68,11 @@ def _customer(session: Session, line_user_id: str) -> Customer:
     return customer
 
 
-def staff_reply(db: Database, line_user_id: str, text: str, *, staff: str = "") -> int:
+def staff_reply(db: Database, line_user_id: str, text: str, *, staff: str = "",
+                actor: audit.Actor | None = None) -> int:
     """Send staff's words to the customer (a push through the notifications outbox, sent once) and keep
-    the handoff open. Returns the chat line's id. Raises LookupError / ValueError."""
+    the handoff open. Returns the chat line's id. Raises LookupError / ValueError. With `actor`, the
+    reply is in the audit log (same transaction)."""
     text = (text or "").strip()
     if not text:
         raise ValueError("the reply is empty")
@@ -90,16 +92,23 @@ def staff_reply(db: Database, line_user_id: str, text: str, *, staff: str = "") 
         session.add(line)
         session.flush()
         customer_id, line_id = customer.id, line.id
+        if actor is not None:
+            audit.record(session, actor, "handoff.reply", "customer", str(customer_id), None,
+                         {"chat_line": line_id}, detail=text[:200])
     notifications.queue(db, customer_id, f"staff-reply-{line_id}", [{"type": "text", "text": text}])
     return line_id
 
 
-def close_handoff(db: Database, line_user_id: str, *, now: datetime | None = None) -> bool:
+def close_handoff(db: Database, line_user_id: str, *, now: datetime | None = None,
+                  actor: audit.Actor | None = None) -> bool:
     """Staff are done: the bot answers again, and says so. False when no handoff was open."""
     with db.session() as session:
         customer = _customer(session, line_user_id)
         closed = _close_open(session, customer.id, now or utcnow())
         customer_id = customer.id
+        if actor is not None and closed:
+            audit.record(session, actor, "handoff.close", "customer", str(customer_id), {"handoff": "open"},
+                         {"handoff": "closed"})
     for request_id in closed:
         notifications.queue(db, customer_id, f"handoff-closed-{request_id}", [{"type": "text", "text": BOT_IS_BACK}])
     return bool(closed)

@@ -62,7 +62,8 @@ def signed_in(client):
 
 def admin_routes(app, world) -> list[tuple[str, str]]:
     """(method, URL) for every back-office route, its parameters filled with real rows."""
-    values = {"number": world["paid"], "slip_id": world["slip_id"], "action": "pack"}
+    values = {"number": world["paid"], "slip_id": world["slip_id"], "action": "pack",
+              "product_id": world["shop"].product_ids["TTR"], "customer_id": world["shop"].alice}
     routes = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin.") or rule.endpoint == "admin.static":
@@ -202,7 +203,8 @@ def test_customer_written_text_is_escaped(signed_in, db, world):
             customer.display_name = script
             customer.ship_address = script
     pages = ["/admin/orders", f"/admin/orders/{world['paid']}", "/admin/slips", f"/admin/slips/{world['slip_id']}",
-             f"/admin/orders?q={script}"]
+             f"/admin/orders?q={script}", "/admin/customers", f"/admin/customers/{world['shop'].alice}",
+             f"/admin/customers?q={script}", f"/admin/products?q={script}"]
     for url in pages:
         html = signed_in.get(url).get_data(as_text=True)
         assert "<script>alert" not in html, url

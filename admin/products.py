@@ -1,0 +1,162 @@
+"""The catalogue: search and list products, edit one, import a CSV (upload → preview → confirm) and
+export it. Edits go through shop.catalog_csv's own preview and commit (one row), so the back office and
+the CSV file accept exactly the same values; the search index refreshes by itself (mapper events)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from admin.web import actor, bp, database
+from shop import audit, catalog_csv
+from shop.backoffice import _contains
+from shop.models import Product
+from shop.money import satang_to_decimal
+
+PER_PAGE = 30
+MAX_CSV_BYTES = 2_000_000  # the preview carries the file back in a hidden field: app MAX_FORM_MEMORY_SIZE is larger
+EDITABLE = ("name_th", "name_en", "price_thb", "sale_price_thb", "stock", "image_url", "aliases", "active")
+COLUMNS_TH = {"sku": "SKU", "name_th": "ชื่อภาษาไทย", "name_en": "ชื่อภาษาอังกฤษ", "price_thb": "ราคา",
+              "sale_price_thb": "ราคาลด", "stock": "คงเหลือ", "image_url": "ลิงก์รูป", "aliases": "ชื่อเรียกอื่น",
+              "active": "เปิดขาย", "-": "ทั้งแถว"}
+
+
+@bp.app_template_filter("csv_column")
+def _column_th(column: str) -> str:
+    return COLUMNS_TH.get(column, column)
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100_000))
+    except ValueError:
+        return 1
+
+
+@bp.get("/products")
+def product_list():
+    text = " ".join((request.args.get("q") or "").split())[:100]
+    condition = or_(_contains(Product.sku, text), _contains(Product.name_en, text),
+                    _contains(Product.name_th, text)) if text else True
+    with database().session() as session:
+        total = session.scalar(select(func.count()).select_from(Product).where(condition)) or 0
+        pages = max(1, -(-total // PER_PAGE))
+        page = min(_page_number(), pages)
+        products = session.scalars(select(Product).where(condition).order_by(Product.sku)
+                                   .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        return render_template("admin/products.html", products=products, q=text, total=total, page=page, pages=pages)
+
+
+def _form_values(product: Product) -> dict[str, str]:
+    return {"name_th": product.name_th, "name_en": product.name_en,
+            "price_thb": str(satang_to_decimal(product.list_price_satang)),
+            "sale_price_thb": "" if product.sale_price_satang is None else str(satang_to_decimal(product.sale_price_satang)),
+            "stock": str(product.stock), "image_url": product.image_url,
+            "aliases": " | ".join(a.alias for a in product.aliases), "active": "yes" if product.active else "no"}
+
+
+def _one_row_csv(sku: str, values: dict[str, str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("sku", *EDITABLE))
+    writer.writerow((sku, *(values[name] for name in EDITABLE)))
+    return out.getvalue()
+
+
+def _product_page(product_id: int, values: dict[str, str] | None = None, problems=(), status: int = 200):
+    with database().session() as session:
+        product = session.get(Product, product_id)
+        if product is None:
+            abort(404)
+        history, _ = audit.entries(session, subject_key=product.sku, per_page=50)
+        return render_template("admin/product.html", product=product, values=values or _form_values(product),
+                               problems=problems, history=history), status
+
+
+@bp.get("/products/<int:product_id>")
+def product_page(product_id: int):
+    return _product_page(product_id)
+
+
+@bp.post("/products/<int:product_id>")
+def product_edit(product_id: int):
+    values = {name: (request.form.get(name) or "").strip() for name in EDITABLE}
+    values["active"] = "yes" if request.form.get("active") else "no"
+    with database().session() as session:
+        product = session.get(Product, product_id)
+        if product is None:
+            abort(404)
+        sku = product.sku
+        plan = catalog_csv.preview(session, _one_row_csv(sku, values))
+        if plan.refused or plan.problems:
+            session.rollback()
+            problems = plan.problems or [catalog_csv.Problem(2, "-", plan.refused)]
+        else:
+            changes = plan.rows[0].changes
+            if changes:
+                catalog_csv.commit(session, plan)  # sets revised_at: the search index refreshes by itself
+                audit.record(session, actor(), "product.edit", "product", sku,
+                             {name: before for name, (before, _) in changes.items()},
+                             {name: after for name, (_, after) in changes.items()})
+            flash(f"บันทึกสินค้า {sku} แล้ว" if changes else "ไม่มีอะไรเปลี่ยนแปลง", "ok")
+            return redirect(url_for("admin.product_page", product_id=product_id))
+    return _product_page(product_id, values, problems, 400)
+
+
+@bp.get("/products/export")
+def product_export():
+    with database().session() as session:
+        text = catalog_csv.export(session)
+    return Response(text, mimetype="text/csv", content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="catalogue.csv"'})
+
+
+@bp.get("/products/import")
+def product_import_form():
+    return render_template("admin/product_import.html", max_bytes=MAX_CSV_BYTES)
+
+
+def _csv_refused(message: str):
+    flash(message, "error")
+    return redirect(url_for("admin.product_import_form"))
+
+
+@bp.post("/products/import")
+def product_import_preview():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _csv_refused("กรุณาเลือกไฟล์ CSV")
+    data = upload.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        return _csv_refused(f"ไฟล์ใหญ่เกินไป (ไม่เกิน {MAX_CSV_BYTES // 1_000_000} MB)")
+    try:
+        text = catalog_csv.decode(data)
+    except ValueError:
+        return _csv_refused("ไฟล์นี้ไม่ใช่ UTF-8 กรุณาบันทึกจาก Excel แบบ “CSV UTF-8” แล้วลองอีกครั้ง")
+    deactivate = bool(request.form.get("deactivate_missing"))
+    with database().session() as session:
+        plan = catalog_csv.preview(session, text, deactivate_missing=deactivate)
+        session.rollback()
+    return render_template("admin/product_preview.html", plan=plan, csv_text=text, deactivate=deactivate,
+                           filename=upload.filename[:200])
+
+
+@bp.post("/products/import/commit")
+def product_import_commit():
+    text = request.form.get("csv_text", "")
+    if not text or len(text.encode()) > MAX_CSV_BYTES:
+        return _csv_refused("ไม่พบไฟล์ที่จะนำเข้า กรุณาอัปโหลดใหม่")
+    deactivate = bool(request.form.get("deactivate_missing"))
+    with database().session() as session:
+        plan = catalog_csv.preview(session, text, deactivate_missing=deactivate)  # again: the shop may have changed
+        if plan.refused:
+            session.rollback()
+            return _csv_refused("ไฟล์ถูกปฏิเสธ: " + plan.refused)
+        catalog_csv.commit(session, plan)
+        counts = plan.counts
+        audit.record(session, actor(), "catalog.import", "catalog", "csv", None,
+                     {**counts, "problem_rows": len({p.line for p in plan.problems}), "hidden": len(plan.missing)},
+                     detail=plan.summary())
+    return render_template("admin/product_imported.html", plan=plan)
