@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from admin.web import bp, database, shop_time
+from admin.web import bp, database, page_number, shop_time
 from shop import audit
 
 PER_PAGE = 50
@@ -38,10 +38,7 @@ def _changes(row) -> list[tuple[str, str, str]]:
 
 @bp.get("/audit")
 def audit_page():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number()
     subject = (request.args.get("subject") or "").strip()[:64] or None
     with database().session() as session:
         rows, total = audit.entries(session, subject_key=subject, page=page, per_page=PER_PAGE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from admin.web import actor, bp, database
+from admin.web import actor, bp, database, page_number
 from shop import audit, handoff
 from shop.backoffice import _contains
 from shop.models import Customer, Order
@@ -21,14 +21,10 @@ FORGOTTEN = "forgotten-"  # shop.privacy's tombstone prefix for an erased custom
 def customer_list():
     text = " ".join((request.args.get("q") or "").split())[:100]
     condition = or_(_contains(Customer.display_name, text), Customer.line_user_id == text) if text else True
-    try:
-        wanted = max(1, min(int(request.args.get("page", 1)), 100_000))
-    except ValueError:
-        wanted = 1
     with database().session() as session:
         total = session.scalar(select(func.count()).select_from(Customer).where(condition)) or 0
         pages = max(1, -(-total // PER_PAGE))
-        page = min(wanted, pages)
+        page = min(page_number(), pages)
         orders = (select(func.count()).where(Order.customer_id == Customer.id).correlate(Customer)
                   .scalar_subquery())
         rows = session.execute(select(Customer, orders).where(condition)

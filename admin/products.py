@@ -9,7 +9,7 @@ import io
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from admin.web import actor, bp, database
+from admin.web import actor, bp, database, page_number
 from shop import audit, catalog_csv
 from shop.backoffice import _contains
 from shop.models import Product
@@ -20,7 +20,21 @@ MAX_CSV_BYTES = 2_000_000  # the preview carries the file back in a hidden field
 EDITABLE = ("name_th", "name_en", "price_thb", "sale_price_thb", "stock", "image_url", "aliases", "active")
 COLUMNS_TH = {"sku": "SKU", "name_th": "ชื่อภาษาไทย", "name_en": "ชื่อภาษาอังกฤษ", "price_thb": "ราคา",
               "sale_price_thb": "ราคาลด", "stock": "คงเหลือ", "image_url": "ลิงก์รูป", "aliases": "ชื่อเรียกอื่น",
-              "active": "เปิดขาย", "-": "ทั้งแถว"}
+              "active": "เปิดขาย", "-": "ทั้งแถว", "min_players": "ผู้เล่นน้อยสุด", "max_players": "ผู้เล่นมากสุด",
+              "min_minutes": "เวลาเล่นน้อยสุด", "max_minutes": "เวลาเล่นมากสุด", "min_age": "อายุขั้นต่ำ",
+              "category": "หมวดหมู่", "bgg_id": "รหัส BoardGameGeek"}
+PROBLEMS_TH = {  # shop.catalog_csv's messages, as staff read them (any other is shown as it is)
+    "not a price in baht, e.g. 1290 or 1,290.50": "ไม่ใช่ราคาเป็นบาท (เช่น 1290 หรือ 1,290.50)",
+    "must not be negative": "ติดลบไม่ได้", "must be a whole number (0 or more)": "ต้องเป็นจำนวนเต็ม 0 ขึ้นไป",
+    "longer than 300 characters": "ยาวเกิน 300 ตัวอักษร", "is required": "ต้องกรอก",
+    "must be an https:// address (LINE shows only HTTPS pictures)":
+        "ต้องเป็นลิงก์ https:// (LINE แสดงรูปจากลิงก์ https เท่านั้น)",
+    "must be yes or no": "ต้องเป็น yes หรือ no", "is higher than price_thb": "สูงกว่าราคาปกติ",
+    "more cells than the header has columns": "มีช่องมากกว่าคอลัมน์ในบรรทัดแรก",
+    "must be 1–64 letters, digits, - _ or .": "ต้องเป็นตัวอักษรอังกฤษ ตัวเลข - _ หรือ . ยาว 1–64 ตัว",
+    "a new product needs name_en or name_th": "สินค้าใหม่ต้องมีชื่อภาษาไทยหรือภาษาอังกฤษ",
+    "a new product needs a price": "สินค้าใหม่ต้องมีราคา",
+}
 
 
 @bp.app_template_filter("csv_column")
@@ -28,11 +42,9 @@ def _column_th(column: str) -> str:
     return COLUMNS_TH.get(column, column)
 
 
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100_000))
-    except ValueError:
-        return 1
+@bp.app_template_filter("csv_problem")
+def _problem_th(message: str) -> str:
+    return PROBLEMS_TH.get(message, message)
 
 
 @bp.get("/products")
@@ -43,7 +55,7 @@ def product_list():
     with database().session() as session:
         total = session.scalar(select(func.count()).select_from(Product).where(condition)) or 0
         pages = max(1, -(-total // PER_PAGE))
-        page = min(_page_number(), pages)
+        page = min(page_number(), pages)
         products = session.scalars(select(Product).where(condition).order_by(Product.sku)
                                    .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
         return render_template("admin/products.html", products=products, q=text, total=total, page=page, pages=pages)

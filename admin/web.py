@@ -136,6 +136,14 @@ def staff_change(change, *, failed_url: str, done):
     return redirect(url)
 
 
+def page_number() -> int:
+    """The list page asked for in ?page= (1 when missing or not a number)."""
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100_000))
+    except ValueError:
+        return 1
+
+
 def safe_next(target: str | None) -> str:
     """Only a path inside the back office (no scheme, no host: not an open redirect)."""
     prefix = url_for("admin.today")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html as html_lib
 import io
 import json
+import re
 
 import test_admin
-from admin_client import csrf_of, post
-from sqlalchemy import select
+from admin_client import add_account, csrf_of, post, sign_in, staff_app
+from shop_data import seed_shop
+from sqlalchemy import func, select
 
 from shop.models import AuditEntry, ChatMessage, Customer, Notification, Order, Product
 from shop.models.customers import StaffRequest
@@ -108,7 +110,7 @@ def test_a_bad_edit_names_the_field_and_changes_nothing(signed_in, db, world):
             "image_url": "http://insecure.example/x.jpg", "aliases": "", "sale_price_thb": ""}
     response = post(signed_in, url, form, url)
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and "ราคา" in html and "ลิงก์รูป" in html and "https://" in html
+    assert response.status_code == 400 and "ราคา: ไม่ใช่ราคาเป็นบาท" in html and "ลิงก์รูป: ต้องเป็นลิงก์ https://" in html
     assert "<script>alert" not in html and "&lt;script&gt;" in html  # the typed value comes back, escaped
     with db.session() as session:
         assert session.get(Product, pid).list_price_satang == 189000
@@ -126,7 +128,9 @@ def test_csv_import_preview_then_confirm(signed_in, db, world):
     token = csrf_of(signed_in.get(page).get_data(as_text=True))
     preview = signed_in.post(page, data={**data, "csrf_token": token}, content_type="multipart/form-data")
     html = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and "บรรทัด 4 · ราคา" in html and "ยืนยันนำเข้า" in html
+    assert preview.status_code == 200 and "บรรทัด 4 · ราคา: ไม่ใช่ราคาเป็นบาท" in html and "ยืนยันนำเข้า" in html
+    tiles = dict(re.findall(r"<small>([^<]+)</small><b[^>]*>(\d+)</b>", html))
+    assert (tiles["สินค้าใหม่"], tiles["แก้ไข"], tiles["แถวที่มีปัญหา (จะข้าม)"]) == ("1", "1", "1")
     assert "SPL-TH" in html  # missing from the file: to be hidden
     with db.session() as session:
         assert session.scalar(select(Product).where(Product.sku == "NEW1")) is None  # nothing written yet
@@ -143,6 +147,33 @@ def test_csv_import_preview_then_confirm(signed_in, db, world):
         assert session.scalar(select(Product).where(Product.sku == "BAD1")) is None
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "catalog.import"))
         assert entry.after["new"] == 1 and entry.after["problem_rows"] == 1
+
+
+def _upload_and_confirm(client, text: str) -> str:
+    page = "/admin/products/import"
+    token = csrf_of(client.get(page).get_data(as_text=True))
+    preview = client.post(page, content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(text.encode()), "big.csv"), "csrf_token": token})
+    hidden = preview.get_data(as_text=True).split('name="csv_text" value="')[1].split('"')[0]
+    return client.post("/admin/products/import/commit", content_type="multipart/form-data",
+                       data={"csv_text": html_lib.unescape(hidden), "csrf_token": token}).get_data(as_text=True)
+
+
+def test_csv_import_of_1000_rows_on_sqlite_and_postgres(any_db, settings):
+    seed_shop(any_db)
+    add_account(any_db)
+    client = staff_app(any_db, settings).test_client()
+    sign_in(client)
+    rows = "".join(f"B{n:04},Game {n},เกม {n},{100 + n},{n % 7}\n" for n in range(1000))
+    done = _upload_and_confirm(client, "sku,name_en,name_th,price_thb,stock\n" + rows)
+    assert "เพิ่มสินค้าใหม่ 1,000 รายการ" in done or "เพิ่มสินค้าใหม่ 1000 รายการ" in done
+    with any_db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Product).where(Product.sku.like("B%"))) == 1000
+        assert session.scalar(select(Product.list_price_satang).where(Product.sku == "B0999")) == 109900
+    again = _upload_and_confirm(client, "sku,stock\nB0001,50\n")  # a file that changes only the stock
+    assert "แก้ไข 1 รายการ" in again, again[again.find("<h1>"):][:600]
+    with any_db.session() as session:
+        assert session.scalar(select(Product.stock).where(Product.sku == "B0001")) == 50
 
 
 def test_csv_import_refuses_duplicates_and_non_utf8(signed_in, db, world):
