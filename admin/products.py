@@ -17,7 +17,7 @@ from shop.money import satang_to_decimal
 
 PER_PAGE = 30
 MAX_CSV_BYTES = 2_000_000  # the preview carries the file back in a hidden field: app MAX_FORM_MEMORY_SIZE is larger
-EDITABLE = ("name_th", "name_en", "price_thb", "sale_price_thb", "stock", "image_url", "aliases", "active")
+EDITABLE = ("name_th", "name_en", "price_thb", "sale_price_thb", "stock", "image_url", "aliases", "bgg_id", "active")
 COLUMNS_TH = {"sku": "SKU", "name_th": "ชื่อภาษาไทย", "name_en": "ชื่อภาษาอังกฤษ", "price_thb": "ราคา",
               "sale_price_thb": "ราคาลด", "stock": "คงเหลือ", "image_url": "ลิงก์รูป", "aliases": "ชื่อเรียกอื่น",
               "active": "เปิดขาย", "-": "ทั้งแถว", "min_players": "ผู้เล่นน้อยสุด", "max_players": "ผู้เล่นมากสุด",
@@ -66,7 +66,8 @@ def _form_values(product: Product) -> dict[str, str]:
             "price_thb": str(satang_to_decimal(product.list_price_satang)),
             "sale_price_thb": "" if product.sale_price_satang is None else str(satang_to_decimal(product.sale_price_satang)),
             "stock": str(product.stock), "image_url": product.image_url,
-            "aliases": " | ".join(a.alias for a in product.aliases), "active": "yes" if product.active else "no"}
+            "aliases": " | ".join(a.alias for a in product.aliases), "bgg_id": str(product.game_id or ""),
+            "active": "yes" if product.active else "no"}
 
 
 def _one_row_csv(sku: str, values: dict[str, str]) -> str:

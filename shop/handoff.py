@@ -93,8 +93,8 @@ def staff_reply(db: Database, line_user_id: str, text: str, *, staff: str = "",
         session.flush()
         customer_id, line_id = customer.id, line.id
         if actor is not None:
-            audit.record(session, actor, "handoff.reply", "customer", str(customer_id), None,
-                         {"chat_line": line_id}, detail=text[:200])
+            audit.record(session, actor, "handoff.reply", "customer", str(customer_id), None,  # not the words:
+                         {"chat_line": line_id, "characters": len(text)})  # the log outlives a PDPA erasure
     notifications.queue(db, customer_id, f"staff-reply-{line_id}", [{"type": "text", "text": text}])
     return line_id
 

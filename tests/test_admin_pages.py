@@ -12,7 +12,7 @@ from admin_client import add_account, csrf_of, post, sign_in, staff_app
 from shop_data import seed_shop
 from sqlalchemy import func, select
 
-from shop.models import AuditEntry, ChatMessage, Customer, Notification, Order, Product
+from shop.models import AuditEntry, ChatMessage, Customer, Game, Notification, Order, Product
 from shop.models.customers import StaffRequest
 from shop.search import search
 
@@ -85,17 +85,20 @@ def test_products_search_and_paging(signed_in, db, world):
 def test_edit_a_product_through_the_audit_log_and_search_sees_it(signed_in, db, world):
     pid = world["shop"].product_ids["TTR"]
     url = f"/admin/products/{pid}"
+    with db.session() as session:
+        session.add(Game(id=14996, name="Ticket to Ride: Europe", min_players=2, max_players=5))
     page = signed_in.get(url).get_data(as_text=True)
     assert 'value="1890.00"' in page or 'value="1890"' in page
     form = {"name_th": "ต่อรถไฟ ฉบับยุโรป", "name_en": "Ticket to Ride Europe", "price_thb": "1,990",
             "sale_price_thb": "", "stock": "7", "image_url": "https://img.example/ttr.jpg",
-            "aliases": "ทีทีอาร์ยุโรป | ttr eu", "active": "yes"}
+            "aliases": "ทีทีอาร์ยุโรป | ttr eu", "bgg_id": "14996", "active": "yes"}
     assert post(signed_in, url, form, url).status_code == 302
     with db.session() as session:
         product = session.get(Product, pid)
         assert (product.name_th, product.list_price_satang, product.sale_price_satang, product.stock) == \
                ("ต่อรถไฟ ฉบับยุโรป", 199000, None, 7)
-        assert product.revised_at is not None and sorted(a.alias for a in product.aliases) == ["ttr eu", "ทีทีอาร์ยุโรป"]
+        assert product.game_id == 14996 and product.revised_at is not None
+        assert sorted(a.alias for a in product.aliases) == ["ttr eu", "ทีทีอาร์ยุโรป"]
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "product.edit"))
         assert entry.subject_key == "TTR" and entry.before["list_price_satang"] == 189000
         hits = search(session, "ทีทีอาร์ยุโรป", limit=3)
@@ -107,10 +110,11 @@ def test_a_bad_edit_names_the_field_and_changes_nothing(signed_in, db, world):
     pid = world["shop"].product_ids["TTR"]
     url = f"/admin/products/{pid}"
     form = {"name_th": SCRIPT, "name_en": "Ticket to Ride", "price_thb": "abc", "stock": "5",
-            "image_url": "http://insecure.example/x.jpg", "aliases": "", "sale_price_thb": ""}
+            "image_url": "http://insecure.example/x.jpg", "aliases": "", "sale_price_thb": "", "bgg_id": "9999999"}
     response = post(signed_in, url, form, url)
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "ราคา: ไม่ใช่ราคาเป็นบาท" in html and "ลิงก์รูป: ต้องเป็นลิงก์ https://" in html
+    assert "รหัส BoardGameGeek: BoardGameGeek id 9999999" in html
     assert "<script>alert" not in html and "&lt;script&gt;" in html  # the typed value comes back, escaped
     with db.session() as session:
         assert session.get(Product, pid).list_price_satang == 189000
