@@ -65,6 +65,8 @@ def test_reply_pushes_at_once_and_close_gives_the_chat_back(signed_in, db, world
         assert session.scalar(select(Notification.id).where(Notification.messages.contains("กลับมาดูแล")))
     assert "ไม่มีแชตที่รอพนักงาน" in signed_in.get("/admin/handoffs").get_data(as_text=True)
     assert _actions(db)[-2:] == ["handoff.reply", "handoff.close"]
+    log = signed_in.get("/admin/audit").get_data(as_text=True)
+    assert f'href="/admin/customers/{world["shop"].alice}"' in log and "ให้บอทดูแลแชตต่อ" in log
     post(signed_in, "/admin/handoffs/reply", {"line_user_id": "Unobody", "text": "hi"}, "/admin/handoffs")
     assert "ไม่พบลูกค้า" in signed_in.get("/admin/handoffs").get_data(as_text=True)
 
@@ -212,6 +214,8 @@ def test_customers_list_search_and_page(signed_in, db, world):
     assert "พบ 1 คน" in found
     page = signed_in.get(f"/admin/customers/{world['shop'].alice}").get_data(as_text=True)
     assert world["paid"] in page and "&lt;script&gt;" in page and "<script>alert" not in page
+    order_page = signed_in.get(f"/admin/orders/{world['paid']}").get_data(as_text=True)
+    assert f'href="/admin/customers/{world["shop"].alice}"' in order_page
     assert signed_in.get("/admin/customers/999999").status_code == 404
 
 
