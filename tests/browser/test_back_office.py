@@ -126,3 +126,43 @@ def test_ship_an_order_with_a_tracking_number_and_it_arrives(browser, db, shots)
         expect(card.locator(".flex-button", has_text="คัดลอกเลขพัสดุ")).to_be_visible()
         chat.close()
         staff.close()
+
+
+def test_staff_take_over_a_chat_reply_and_give_it_back(browser, db, shots):
+    from playwright.sync_api import expect
+
+    seed_shop(db)
+    add_account(db)
+    with running_service(db) as url:
+        chat = browser.new_page(viewport={"width": 1280, "height": 860}, locale="th-TH")
+        chat.goto(url + "/sim/")
+        chat.fill("#text-input", "ขอคุยกับพนักงานหน่อยค่ะ")
+        chat.press("#text-input", "Enter")
+        expect(chat.locator(".row.bot", has_text="ติดต่อกลับ").last).to_be_visible(timeout=30_000)
+
+        staff = browser.new_page(viewport=PHONE, locale="th-TH", timezone_id="Asia/Bangkok")
+        staff.on("dialog", lambda dialog: dialog.accept())
+        staff_sign_in(staff, url)
+        staff.get_by_role("link", name="แชตรอพนักงาน").first.click()
+        expect(staff.locator(".chat").first).to_contain_text("ขอคุยกับพนักงานหน่อยค่ะ")
+        assert fits_the_screen(staff)
+        staff.fill('textarea[name="text"]', "สวัสดีค่ะ แอดมินมาแล้วค่ะ")
+        staff.get_by_role("button", name="ส่งข้อความ").click()
+        expect(staff.locator(".flash.ok")).to_contain_text("ส่งข้อความถึงลูกค้าแล้ว")
+        staff.screenshot(path=str(shots / "admin-handoff.png"), full_page=True)
+        expect(chat.locator(".row.bot", has_text="แอดมินมาแล้ว")).to_be_visible(timeout=15_000)
+
+        bot_rows = chat.locator(".row.bot").count()
+        chat.fill("#text-input", "มี Azul ไหมคะ")
+        chat.press("#text-input", "Enter")
+        chat.wait_for_timeout(3000)
+        assert chat.locator(".row.bot").count() == bot_rows  # a person has the chat: the bot is quiet
+
+        staff.get_by_role("button", name="ให้บอทดูแลต่อ").click()
+        expect(staff.get_by_text("ไม่มีแชตที่รอพนักงาน")).to_be_visible()
+        expect(chat.locator(".row.bot", has_text="กลับมาดูแล")).to_be_visible(timeout=15_000)
+        chat.fill("#text-input", "มี Azul ไหมคะ")
+        chat.press("#text-input", "Enter")
+        expect(chat.locator(".row.bot", has_text="Azul").last).to_be_visible(timeout=30_000)
+        chat.close()
+        staff.close()
