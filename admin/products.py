@@ -13,7 +13,7 @@ from admin.web import actor, bp, database, page_number
 from shop import audit, catalog_csv
 from shop.backoffice import _contains
 from shop.models import Product
-from shop.money import satang_to_decimal
+from shop.money import format_baht, satang_to_decimal
 
 PER_PAGE = 30
 MAX_CSV_BYTES = 2_000_000  # the preview carries the file back in a hidden field: app MAX_FORM_MEMORY_SIZE is larger
@@ -40,6 +40,32 @@ PROBLEMS_TH = {  # shop.catalog_csv's messages, as staff read them (any other is
 @bp.app_template_filter("csv_column")
 def _column_th(column: str) -> str:
     return COLUMNS_TH.get(column, column)
+
+
+FIELDS_TH = {"name_th": "ชื่อภาษาไทย", "name_en": "ชื่อภาษาอังกฤษ", "list_price_satang": "ราคา",
+             "sale_price_satang": "ราคาลด", "stock": "คงเหลือ", "image_url": "ลิงก์รูป", "aliases": "ชื่อเรียกอื่น",
+             "active": "เปิดขาย", "category_th": "หมวดหมู่", "game_id": "รหัส BoardGameGeek",
+             "min_players": "ผู้เล่นน้อยสุด", "max_players": "ผู้เล่นมากสุด", "min_minutes": "เวลาเล่นน้อยสุด",
+             "max_minutes": "เวลาเล่นมากสุด", "min_age": "อายุขั้นต่ำ"}
+
+
+@bp.app_template_filter("product_change")
+def _product_change(change: tuple[str, tuple]) -> tuple[str, str, str]:
+    """(Thai field name, before, after) of one change in an import preview, money in baht."""
+    name, (before, after) = change
+
+    def shown(value) -> str:
+        if value is None or value == "":
+            return "-"
+        if name.endswith("_satang"):
+            return format_baht(int(value))
+        if isinstance(value, bool):
+            return "ใช่" if value else "ไม่"
+        if isinstance(value, list):
+            return " | ".join(value) or "-"
+        return str(value)
+
+    return FIELDS_TH.get(name, name), shown(before), shown(after)
 
 
 @bp.app_template_filter("csv_problem")

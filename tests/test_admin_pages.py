@@ -138,6 +138,7 @@ def test_csv_import_preview_then_confirm(signed_in, db, world):
     tiles = dict(re.findall(r"<small>([^<]+)</small><b[^>]*>(\d+)</b>", html))
     assert (tiles["สินค้าใหม่"], tiles["แก้ไข"], tiles["แถวที่มีปัญหา (จะข้าม)"]) == ("1", "1", "1")
     assert "SPL-TH" in html  # missing from the file: to be hidden
+    assert "<b>ราคา</b>: - → 1,450 บาท" in html and "<b>คงเหลือ</b>: 9 → 4" in html  # one TTR is reserved
     with db.session() as session:
         assert session.scalar(select(Product).where(Product.sku == "NEW1")) is None  # nothing written yet
     hidden = html.split('name="csv_text" value="')[1].split('"')[0]

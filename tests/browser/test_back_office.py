@@ -166,3 +166,33 @@ def test_staff_take_over_a_chat_reply_and_give_it_back(browser, db, shots):
         expect(chat.locator(".row.bot", has_text="Azul").last).to_be_visible(timeout=30_000)
         chat.close()
         staff.close()
+
+
+def test_import_a_csv_with_one_bad_row_and_the_new_product_is_found_in_chat(browser, db, tmp_path, shots):
+    from playwright.sync_api import expect
+
+    seed_shop(db)
+    add_account(db)
+    csv_file = tmp_path / "catalogue.csv"
+    csv_file.write_bytes("\ufeffsku,name_en,name_th,price_thb,stock\nCASC-1,Cascadia,คาสคาเดีย,1450,3\n"
+                         "BAD-1,Broken Box,,ราคาไม่รู้,1\n".encode())
+    with running_service(db) as url:
+        staff = browser.new_page(viewport=PHONE, locale="th-TH", timezone_id="Asia/Bangkok")
+        staff_sign_in(staff, url)
+        staff.get_by_role("link", name="สินค้า").first.click()
+        staff.get_by_role("link", name="นำเข้าจากไฟล์ CSV").click()
+        staff.set_input_files('input[name="file"]', str(csv_file))
+        staff.get_by_role("button", name="ดูตัวอย่าง").click()
+        expect(staff.locator(".flash.error")).to_contain_text("บรรทัด 3 · ราคา")
+        assert fits_the_screen(staff)
+        staff.screenshot(path=str(shots / "admin-import-preview.png"), full_page=True)
+        staff.get_by_role("button", name="ยืนยันนำเข้า").click()
+        expect(staff.locator(".flash.ok")).to_contain_text("เพิ่มสินค้าใหม่ 1 รายการ")
+
+        chat = browser.new_page(viewport={"width": 1280, "height": 860}, locale="th-TH")
+        chat.goto(url + "/sim/")
+        chat.fill("#text-input", "มี Cascadia ไหมคะ")
+        chat.press("#text-input", "Enter")
+        expect(chat.locator(".row.bot", has_text="Cascadia").last).to_be_visible(timeout=30_000)
+        chat.close()
+        staff.close()
