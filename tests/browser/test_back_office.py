@@ -61,7 +61,7 @@ def test_approve_a_slip_sent_for_review_and_the_receipt_arrives(browser, db, tmp
         chat.goto(url + "/sim/")
         order_splendor_for_pickup(chat)
         chat.set_input_files("#image-input", str(photo))  # a photo whose QR cannot be read
-        expect(chat.locator(".row.bot", has_text="พนักงานจะตรวจสอบ").last).to_be_visible(timeout=30_000)
+        expect(chat.locator(".row.bot", has_text="ยังไม่พบ QR ของสลิป").last).to_be_visible(timeout=30_000)
 
         housekeeping_round(url, db)
         chat.locator(".customer.group").click()
