@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fake_vllm_server import FakeVLLMServer, Say  # noqa: E402
+from fake_vllm_server import FakeVLLMServer, Say, last_user_text, tool_results  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from agent.llm.history import trim_history  # noqa: E402
@@ -51,30 +51,9 @@ def call(tool: str, **arguments) -> str:
 # -- the scripted model: it reads its prompt like a model would and calls a tool only when the answer is
 #    in neither the shop facts after the customer's words nor a tool result already in the prompt --------
 
-def _last_user_text(body: dict) -> str:
-    for message in reversed(body["messages"]):
-        if message["role"] == "user":
-            content = message["content"]
-            return content if isinstance(content, str) else " ".join(
-                part.get("text", "") for part in content if part.get("type") == "text")
-    return ""
-
-
-def _tool_results(body: dict) -> list[dict]:
-    messages = body["messages"]
-    if messages[-1]["role"] == "tool":
-        trailing = []
-        for message in reversed(messages):
-            if message["role"] != "tool":
-                break
-            trailing.append(json.loads(message["content"]))
-        return list(reversed(trailing))
-    text = _last_user_text(body)
-    return [json.loads(chunk.split("\n</tool_response>")[0]) for chunk in text.split("<tool_response>\n")[1:]]
-
 
 def _fact(body: dict, pattern: str) -> re.Match | None:
-    text = _last_user_text(body)
+    text = last_user_text(body)
     facts = text.split(SHOP_FACTS_HEADER, 1)[1] if SHOP_FACTS_HEADER in text else ""
     return re.search(pattern, facts)
 
@@ -91,7 +70,7 @@ class Model:
 
     def price(self, game: str):
         def step(body: dict) -> Say:
-            hits = [h for r in _tool_results(body) for h in r.get("results", []) if h.get("sku") and h.get("in_stock")]
+            hits = [h for r in tool_results(body) for h in r.get("results", []) if h.get("sku") and h.get("in_stock")]
             if hits:
                 self.sku = hits[0]["sku"]
                 return Say(f"{hits[0]['name']} ราคา {hits[0]['price_text']} ค่ะ สนใจใส่ตะกร้าไหมคะ")
@@ -104,7 +83,7 @@ class Model:
 
     def players(self, game: str):
         def step(body: dict) -> Say:
-            details = [r for r in _tool_results(body) if "min_players" in r]
+            details = [r for r in tool_results(body) if "min_players" in r]
             if details:
                 return Say(f"เล่นได้ {details[0]['min_players']}-{details[0]['max_players']} คนค่ะ")
             fact = _fact(body, r"เล่น (\d+-\d+) คน")
@@ -117,7 +96,7 @@ class Model:
         return Say(call("add_to_cart", sku=self.sku, quantity=1))
 
     def cart(self, body: dict) -> Say:
-        carts = [r for r in _tool_results(body) if "items" in r]
+        carts = [r for r in tool_results(body) if "items" in r]
         if carts:
             return Say(f"ในตะกร้ารวม {carts[0]['total_text']} ค่ะ")
         fact = _fact(body, r"ตะกร้า: .* รวม ([\d,]+ บาท)")
@@ -126,19 +105,19 @@ class Model:
         return Say(call("view_cart"))
 
     def pickup(self, body: dict) -> Say:
-        summaries = [r for r in _tool_results(body) if "ready_to_confirm" in r]
+        summaries = [r for r in tool_results(body) if "ready_to_confirm" in r]
         if summaries:
             self.total_satang = summaries[0]["total_satang"]
             return Say(f"สรุปยอดชำระ {summaries[0]['total_text']} รับที่ร้านค่ะ ยืนยันสั่งซื้อไหมคะ")
         return Say(call("set_shipping_details", fulfilment="pickup"))
 
     def confirm(self, body: dict) -> Say:
-        if any("order" in r for r in _tool_results(body)):
+        if any("order" in r for r in tool_results(body)):
             return Say(call("create_payment_qr"))
         return Say(call("create_order", confirmed=True, expected_total_satang=self.total_satang))
 
     def deadline(self, body: dict) -> Say:
-        orders = [o for r in _tool_results(body) for o in r.get("orders", [])]
+        orders = [o for r in tool_results(body) for o in r.get("orders", [])]
         if orders:
             return Say(f"ชำระได้ภายใน {orders[0].get('pay_before_text', '')} ค่ะ")
         fact = _fact(body, r"ภายใน ([^\n]+)")

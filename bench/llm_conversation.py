@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fake_vllm_server import FakeVLLMServer, Say, Status  # noqa: E402
+from fake_vllm_server import FakeVLLMServer, Say, Status, tool_results  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 from simulator_bot import running_service  # noqa: E402
 
@@ -38,21 +38,6 @@ USER = "bench-customer"
 
 def call(tool: str, **arguments) -> str:
     return "<tool_call>\n" + json.dumps({"name": tool, "arguments": arguments}, ensure_ascii=False) + "\n</tool_call>"
-
-
-def tool_results(body: dict) -> list[dict]:
-    """The tool results the pipeline just sent the model (prompt mode: <tool_response> blocks in the last
-    user turn; native mode: the trailing role "tool" messages)."""
-    messages = body["messages"]
-    if messages[-1]["role"] == "tool":
-        trailing = []
-        for message in reversed(messages):
-            if message["role"] != "tool":
-                break
-            trailing.append(json.loads(message["content"]))
-        return list(reversed(trailing))
-    text = messages[-1]["content"] if isinstance(messages[-1]["content"], str) else ""
-    return [json.loads(chunk.split("</tool_response>")[0]) for chunk in text.split("<tool_response>\n")[1:]]
 
 
 class Script:

@@ -99,6 +99,31 @@ class Disconnect:
 Step = Say | Status | Slow | Garbage | Disconnect | Callable[[dict], "Step"]
 
 
+
+def last_user_text(body: dict) -> str:
+    """The text of the last user message of a chat request (text parts joined for multimodal content)."""
+    for message in reversed(body["messages"]):
+        if message["role"] == "user":
+            content = message["content"]
+            return content if isinstance(content, str) else " ".join(
+                part.get("text", "") for part in content if part.get("type") == "text")
+    return ""
+
+
+def tool_results(body: dict) -> list[dict]:
+    """The tool results the client just sent the model (prompt mode: <tool_response> blocks in the last
+    user turn; native mode: the trailing role "tool" messages), for scripted steps that read them."""
+    messages = body["messages"]
+    if messages[-1]["role"] == "tool":
+        trailing = []
+        for message in reversed(messages):
+            if message["role"] != "tool":
+                break
+            trailing.append(json.loads(message["content"]))
+        return list(reversed(trailing))
+    text = last_user_text(body)
+    return [json.loads(chunk.split("</tool_response>")[0]) for chunk in text.split("<tool_response>\n")[1:]]
+
 def _estimate_text_tokens(text: str) -> int:
     return math.ceil(len(text) / 3)
 
